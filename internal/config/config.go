@@ -1,0 +1,274 @@
+// Package config reads Dossier's settings: each from an environment variable
+// DOSSIER_*, overridden by a command-line flag, with a documented default.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Config is everything `dossier serve` needs to start.
+type Config struct {
+	Addr            string
+	DataDir         string // always absolute
+	MongoURI        string // empty: start the embedded engine
+	MongoDatabase   string
+	S3              S3
+	LogLevel        slog.Level
+	LogFormat       string // "text" or "json"
+	BodyLimit       int64
+	ReadTimeout     time.Duration
+	WriteTimeout    time.Duration
+	ShutdownTimeout time.Duration
+	HospitalName    string
+}
+
+// S3 says where files live. An empty Endpoint starts the embedded server.
+type S3 struct {
+	Endpoint  string
+	AccessKey string
+	SecretKey string
+	TLS       bool
+	Region    string
+	Bucket    string
+}
+
+// Embedded reports whether Dossier starts its own MongoDB-compatible engine.
+func (c Config) EmbeddedMongo() bool { return c.MongoURI == "" }
+
+// EmbeddedS3 reports whether Dossier starts its own S3 server.
+func (c Config) EmbeddedS3() bool { return c.S3.Endpoint == "" }
+
+// ErrHelp is returned by Parse when --help was asked for; the usage has
+// already been written.
+var ErrHelp = flag.ErrHelp
+
+type setting struct {
+	env, flag, def, help string
+	// secret settings may also come from the file named by <env>_FILE and
+	// never show their value.
+	secret bool
+	set    func(c *Config, v string) error
+}
+
+var settings = []setting{
+	{env: "DOSSIER_ADDR", flag: "addr", def: "127.0.0.1:8080", help: "address to listen on (host:port)",
+		set: func(c *Config, v string) error {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return errors.New("want host:port, such as 127.0.0.1:8080")
+			}
+			c.Addr = v
+			return nil
+		}},
+	{env: "DOSSIER_DATA_DIR", flag: "data-dir", def: "./storage", help: "folder for the embedded engines' data and generated credentials",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				return errors.New("must not be empty")
+			}
+			abs, err := filepath.Abs(v)
+			if err != nil {
+				return err
+			}
+			c.DataDir = abs
+			return nil
+		}},
+	{env: "DOSSIER_MONGO_URI", flag: "mongo-uri", help: "MongoDB connection string; empty starts the embedded engine under the data folder", secret: true,
+		set: func(c *Config, v string) error {
+			if v != "" && !strings.HasPrefix(v, "mongodb://") && !strings.HasPrefix(v, "mongodb+srv://") {
+				return errors.New("want a mongodb:// or mongodb+srv:// URI")
+			}
+			c.MongoURI = v
+			return nil
+		}},
+	{env: "DOSSIER_MONGO_DATABASE", flag: "mongo-database", def: "dossier", help: "MongoDB database name",
+		set: func(c *Config, v string) error {
+			if v == "" || strings.ContainsAny(v, "/\\. \"$") {
+				return errors.New("want a plain database name")
+			}
+			c.MongoDatabase = v
+			return nil
+		}},
+	{env: "DOSSIER_S3_ENDPOINT", flag: "s3-endpoint", help: "S3/MinIO endpoint host:port; empty starts the embedded S3 server under the data folder",
+		set: func(c *Config, v string) error {
+			if v != "" {
+				if strings.Contains(v, "://") {
+					return errors.New("want host:port without a scheme (use --s3-tls for https)")
+				}
+				if _, _, err := net.SplitHostPort(v); err != nil {
+					return errors.New("want host:port, such as minio.internal:9000")
+				}
+			}
+			c.S3.Endpoint = v
+			return nil
+		}},
+	{env: "DOSSIER_S3_ACCESS_KEY", flag: "s3-access-key", help: "S3 access key (with DOSSIER_S3_ENDPOINT)", secret: true,
+		set: func(c *Config, v string) error { c.S3.AccessKey = v; return nil }},
+	{env: "DOSSIER_S3_SECRET_KEY", flag: "s3-secret-key", help: "S3 secret key (with DOSSIER_S3_ENDPOINT)", secret: true,
+		set: func(c *Config, v string) error { c.S3.SecretKey = v; return nil }},
+	{env: "DOSSIER_S3_TLS", flag: "s3-tls", def: "false", help: "use https to reach the S3 endpoint",
+		set: func(c *Config, v string) (err error) { c.S3.TLS, err = parseBool(v); return err }},
+	{env: "DOSSIER_S3_REGION", flag: "s3-region", def: "us-east-1", help: "S3 region",
+		set: func(c *Config, v string) error { c.S3.Region = v; return nil }},
+	{env: "DOSSIER_S3_BUCKET", flag: "s3-bucket", def: "dossier", help: "bucket for every stored file; created with versioning and object lock",
+		set: func(c *Config, v string) error {
+			if len(v) < 3 || len(v) > 63 || strings.ToLower(v) != v || strings.ContainsAny(v, "_ /") {
+				return errors.New("want a bucket name of 3-63 lower-case letters, digits, dots or hyphens")
+			}
+			c.S3.Bucket = v
+			return nil
+		}},
+	{env: "DOSSIER_LOG_LEVEL", flag: "log-level", def: "info", help: "debug, info, warn or error",
+		set: func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+	{env: "DOSSIER_LOG_FORMAT", flag: "log-format", def: "text", help: "text or json",
+		set: func(c *Config, v string) error {
+			if v != "text" && v != "json" {
+				return errors.New("want text or json")
+			}
+			c.LogFormat = v
+			return nil
+		}},
+	{env: "DOSSIER_BODY_LIMIT", flag: "body-limit", def: "64MiB", help: "largest request body accepted (e.g. 64MiB)",
+		set: func(c *Config, v string) (err error) { c.BodyLimit, err = parseSize(v); return err }},
+	{env: "DOSSIER_READ_TIMEOUT", flag: "read-timeout", def: "60s", help: "time allowed to read a whole request",
+		set: func(c *Config, v string) (err error) { c.ReadTimeout, err = parseDuration(v); return err }},
+	{env: "DOSSIER_WRITE_TIMEOUT", flag: "write-timeout", def: "120s", help: "time allowed to write a whole response",
+		set: func(c *Config, v string) (err error) { c.WriteTimeout, err = parseDuration(v); return err }},
+	{env: "DOSSIER_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", def: "20s", help: "time to drain requests on SIGINT/SIGTERM",
+		set: func(c *Config, v string) (err error) { c.ShutdownTimeout, err = parseDuration(v); return err }},
+	{env: "DOSSIER_HOSPITAL_NAME", flag: "hospital-name", def: "General Hospital", help: "the hospital's name, shown on every page",
+		set: func(c *Config, v string) error {
+			if strings.TrimSpace(v) == "" {
+				return errors.New("must not be empty")
+			}
+			c.HospitalName = strings.TrimSpace(v)
+			return nil
+		}},
+}
+
+// Parse reads the settings for a command from getenv and args. --help writes
+// the usage to out and returns ErrHelp. Errors are one line naming the
+// setting.
+func Parse(command string, args []string, getenv func(string) string, out io.Writer) (Config, []string, error) {
+	var c Config
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fromFlag := map[string]string{}
+	for _, s := range settings {
+		s := s
+		fs.Func(s.flag, s.help, func(v string) error {
+			fromFlag[s.flag] = v
+			return s.set(&c, v)
+		})
+	}
+	// Apply defaults and environment first, so flags win.
+	for _, s := range settings {
+		v, source, err := lookup(s, getenv)
+		if err != nil {
+			return c, nil, err
+		}
+		if err := s.set(&c, v); err != nil {
+			return c, nil, fmt.Errorf("invalid %s %q: %v", source, shown(s, v), err)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			Usage(out, command)
+			return c, nil, ErrHelp
+		}
+		return c, nil, errors.New(oneLine(err.Error()))
+	}
+	if c.S3.Endpoint != "" && (c.S3.AccessKey == "" || c.S3.SecretKey == "") {
+		return c, nil, errors.New("DOSSIER_S3_ENDPOINT needs DOSSIER_S3_ACCESS_KEY and DOSSIER_S3_SECRET_KEY")
+	}
+	return c, fs.Args(), nil
+}
+
+// lookup returns a setting's value and where it came from.
+func lookup(s setting, getenv func(string) string) (value, source string, err error) {
+	if v := getenv(s.env); v != "" {
+		return v, s.env, nil
+	}
+	if s.secret {
+		if path := getenv(s.env + "_FILE"); path != "" {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return "", "", fmt.Errorf("%s_FILE: %v", s.env, err)
+			}
+			return strings.TrimRight(string(b), "\r\n"), s.env + "_FILE", nil
+		}
+	}
+	return s.def, "default for " + s.env, nil
+}
+
+func shown(s setting, v string) string {
+	if s.secret {
+		return "(hidden)"
+	}
+	return v
+}
+
+// Usage writes every setting with its flag, variable and default.
+func Usage(w io.Writer, command string) {
+	fmt.Fprintf(w, "Usage: dossier %s [flags]\n\nEvery flag can also be set by its environment variable; a flag wins.\nSecret settings may be read from a file named by VARIABLE_FILE.\n\n", command)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  FLAG\tVARIABLE\tDEFAULT\tMEANING")
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = "(none)"
+		}
+		fmt.Fprintf(tw, "  --%s\t%s\t%s\t%s\n", s.flag, s.env, def, s.help)
+	}
+	tw.Flush()
+}
+
+func oneLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return strings.Replace(s, "flag provided but not defined: -", "unknown flag: --", 1)
+}
+
+func parseBool(v string) (bool, error) {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, errors.New("want true or false")
+	}
+	return b, nil
+}
+
+func parseDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, errors.New("want a positive duration such as 30s or 2m")
+	}
+	return d, nil
+}
+
+// parseSize reads sizes such as 512KiB, 64MiB, 1GiB or a plain byte count.
+func parseSize(v string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}, {"", 1}}
+	for _, u := range units {
+		num, ok := strings.CutSuffix(v, u.suffix)
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+		if err != nil || n <= 0 {
+			break
+		}
+		return n * u.mult, nil
+	}
+	return 0, errors.New("want a size such as 64MiB, 512KiB or a byte count")
+}

@@ -1,0 +1,74 @@
+// Package errs holds Dossier's one error type. Domain code says what went
+// wrong with a code and a message a person understands; the HTTP layer maps
+// codes to status codes in exactly one place.
+package errs
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Codes every layer may return.
+const (
+	Invalid      = "invalid"      // the input is wrong; the message says how
+	NotFound     = "not_found"    // the thing asked for does not exist
+	Conflict     = "conflict"     // a concurrent change or a duplicate
+	Forbidden    = "forbidden"    // signed in but not allowed
+	Unauthorized = "unauthorized" // not signed in
+	TooLarge     = "too_large"    // a body or file over its limit
+	Unavailable  = "unavailable"  // a store is down; try again later
+	Internal     = "internal"     // a bug or an unexpected failure
+)
+
+// Error is an error with a code and a message safe to show to the user.
+// Err, when set, is the underlying cause: logged, never shown.
+type Error struct {
+	Code    string
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// E makes an error with a code and a formatted message.
+func E(code, format string, args ...any) error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap makes an error with a code and a message, keeping cause for the log.
+func Wrap(code string, cause error, message string) error {
+	return &Error{Code: code, Message: message, Err: cause}
+}
+
+// Code returns the code of err: the code of the first *Error in its chain,
+// Internal for any other error, and "" for nil.
+func Code(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return Internal
+}
+
+// Message returns the message a user may see for err. Internal errors never
+// show their cause.
+func Message(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Code != Internal {
+		return e.Message
+	}
+	return "Internal error"
+}
+
+// Is reports whether err carries code.
+func Is(err error, code string) bool { return err != nil && Code(err) == code }

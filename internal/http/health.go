@@ -1,0 +1,111 @@
+package http
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"dossier/internal/errs"
+)
+
+// CheckResult is one store's answer.
+type CheckResult struct {
+	Name    string
+	Label   string
+	Where   string
+	OK      bool
+	Problem string
+}
+
+// runChecks pings every store at once, each with a short deadline.
+func (s *Server) runChecks(ctx context.Context) ([]CheckResult, bool) {
+	results := make([]CheckResult, len(s.checks))
+	var wg sync.WaitGroup
+	for i, ch := range s.checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			r := CheckResult{Name: ch.Name, Label: ch.Label, Where: ch.Where, OK: true}
+			if err := ch.Ping(ctx); err != nil {
+				r.OK = false
+				r.Problem = errs.Message(err)
+				if errs.Code(err) == errs.Internal {
+					r.Problem = "It does not answer as expected."
+				}
+			}
+			results[i] = r
+		}()
+	}
+	wg.Wait()
+	ready := true
+	for _, r := range results {
+		ready = ready && r.OK
+	}
+	return results, ready
+}
+
+// healthz answers as long as the process runs.
+func (s *Server) healthz(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"status": "ok"})
+}
+
+type readyBody struct {
+	Status string            `json:"status"`
+	Checks map[string]string `json:"checks"`
+}
+
+// readyz is 200 when every store answers and 503 naming those that do not.
+func (s *Server) readyz(c *fiber.Ctx) error {
+	results, ready := s.runChecks(c.UserContext())
+	body := readyBody{Status: "ready", Checks: map[string]string{}}
+	for _, r := range results {
+		body.Checks[r.Name] = "ok"
+		if !r.OK {
+			body.Checks[r.Name] = "down: " + r.Problem
+		}
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if !ready {
+		body.Status = "unavailable"
+		return c.Status(fiber.StatusServiceUnavailable).JSON(body)
+	}
+	return c.JSON(body)
+}
+
+// HomeView is the home page.
+type HomeView struct {
+	Page
+	Ready bool
+}
+
+func (s *Server) home(c *fiber.Ctx) error {
+	_, ready := s.runChecks(c.UserContext())
+	return s.render(c, "home", HomeView{Page: s.page(c, "Home"), Ready: ready})
+}
+
+// StatusView is the system status page.
+type StatusView struct {
+	Page
+	Ready     bool
+	Checks    []CheckResult
+	CheckedAt string
+}
+
+func (s *Server) status(c *fiber.Ctx) error {
+	results, ready := s.runChecks(c.UserContext())
+	if !ready {
+		c.Status(fiber.StatusServiceUnavailable)
+	}
+	return s.render(c, "status", StatusView{
+		Page: s.page(c, "System status"), Ready: ready, Checks: results,
+		CheckedAt: s.now().UTC().Format("2006-01-02 15:04:05 UTC"),
+	})
+}
+
+func (s *Server) version(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"name": "dossier", "version": s.cfg.Version})
+}

@@ -1,0 +1,131 @@
+package http
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"path"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"dossier/templates"
+)
+
+// pages lists every page template; each is parsed with the layout at start.
+var pages = []string{"home", "status", "error"}
+
+// Page is what the layout needs; every view-model embeds it.
+type Page struct {
+	Title    string
+	Hospital string
+	Version  string
+	Nav      []NavItem
+}
+
+// NavItem is one entry of the main navigation.
+type NavItem struct {
+	Label   string
+	Href    string
+	Current bool
+}
+
+type asset struct {
+	name        string // hashed: app.3f2a9c1b.css
+	body        []byte
+	contentType string
+}
+
+type views struct {
+	pages  map[string]*template.Template
+	assets map[string]asset // by hashed name
+	byName map[string]string
+}
+
+// parseViews reads the embedded static files, giving each a name that
+// carries its content hash, and parses every page with the layout.
+func parseViews() (*views, error) {
+	v := &views{pages: map[string]*template.Template{}, assets: map[string]asset{}, byName: map[string]string{}}
+	err := fs.WalkDir(templates.FS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := fs.ReadFile(templates.FS, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		name := path.Base(p)
+		ext := path.Ext(name)
+		hashed := strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:4]) + ext
+		v.assets[hashed] = asset{name: hashed, body: body, contentType: mime.TypeByExtension(ext)}
+		v.byName[name] = "/static/" + hashed
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("static assets: %w", err)
+	}
+	funcs := template.FuncMap{
+		"asset": func(name string) (string, error) {
+			if p, ok := v.byName[name]; ok {
+				return p, nil
+			}
+			return "", fmt.Errorf("no static asset %q", name)
+		},
+	}
+	for _, name := range pages {
+		t, err := template.New(name).Funcs(funcs).ParseFS(templates.FS, "layout.html", name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
+		}
+		if t.Lookup("layout") == nil || t.Lookup("content") == nil {
+			return nil, fmt.Errorf("template %s: needs a layout and a content block", name)
+		}
+		v.pages[name] = t
+	}
+	return v, nil
+}
+
+// render writes a page. The whole page is rendered before anything is
+// sent, so a template error becomes an error page, not half a page.
+func (s *Server) render(c *fiber.Ctx, name string, view any) error {
+	t, ok := s.views.pages[name]
+	if !ok {
+		return fmt.Errorf("no page template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", view); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Type("html", "utf-8")
+	return c.Send(buf.Bytes())
+}
+
+// page fills the layout's part of a view-model.
+func (s *Server) page(c *fiber.Ctx, title string) Page {
+	nav := []NavItem{
+		{Label: "Home", Href: "/"},
+		{Label: "Status", Href: "/status"},
+		{Label: "API", Href: "/api/v1/openapi.json"},
+	}
+	for i := range nav {
+		nav[i].Current = nav[i].Href == c.Path()
+	}
+	return Page{Title: title, Hospital: s.cfg.Hospital, Version: s.cfg.Version, Nav: nav}
+}
+
+// static serves an embedded asset by its hashed name, cacheable forever.
+func (s *Server) static(c *fiber.Ctx) error {
+	a, ok := s.views.assets[c.Params("file")]
+	if !ok {
+		return fiber.ErrNotFound
+	}
+	c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
+	c.Set(fiber.HeaderContentType, a.contentType)
+	return c.Send(a.body)
+}
