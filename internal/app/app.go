@@ -40,12 +40,11 @@ func Migrations() []store.Migration { return nil }
 // Open starts or connects to both stores, runs migrations and builds the
 // HTTP server. Errors name the store and say how to fix it. On error
 // everything already started is stopped again.
-func Open(ctx context.Context, cfg config.Config, log *slog.Logger, version string, now func() time.Time) (a *App, err error) {
-	a = &App{cfg: cfg, log: log}
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, version string, now func() time.Time) (_ *App, err error) {
+	a := &App{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
 			a.closeStores(context.Background())
-			a = nil
 		}
 	}()
 	if !filepath.IsAbs(cfg.DataDir) {

@@ -12,8 +12,6 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
-
-	"dossier/templates"
 )
 
 // pages lists every page template; each is parsed with the layout at start.
@@ -48,13 +46,13 @@ type views struct {
 
 // parseViews reads the embedded static files, giving each a name that
 // carries its content hash, and parses every page with the layout.
-func parseViews() (*views, error) {
+func parseViews(files fs.FS) (*views, error) {
 	v := &views{pages: map[string]*template.Template{}, assets: map[string]asset{}, byName: map[string]string{}}
-	err := fs.WalkDir(templates.FS, "static", func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		body, err := fs.ReadFile(templates.FS, p)
+		body, err := fs.ReadFile(files, p)
 		if err != nil {
 			return err
 		}
@@ -78,7 +76,7 @@ func parseViews() (*views, error) {
 		},
 	}
 	for _, name := range pages {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templates.FS, "layout.html", name+".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(files, "layout.html", name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}

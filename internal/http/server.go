@@ -13,6 +13,8 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"dossier/templates"
 )
 
 // Config holds what the HTTP layer needs from the settings.
@@ -46,7 +48,7 @@ type Server struct {
 // New builds the app. Templates are parsed here: a broken template stops
 // the start, not a request. reg receives the HTTP metrics.
 func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, checks []Check, now func() time.Time) (*Server, error) {
-	v, err := parseViews()
+	v, err := parseViews(templates.FS)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -99,7 +98,7 @@ func (e *MongoEngine) Stop() error {
 // DOSSIER_TEST_MONGO_URI, dropped when the test ends.
 func MustOpenDB(tb testing.TB) *store.Store {
 	tb.Helper()
-	uri, serialize := os.Getenv("DOSSIER_TEST_MONGO_URI"), false
+	uri, serialize := getenv("DOSSIER_TEST_MONGO_URI"), false
 	if uri == "" {
 		uri, serialize = StartMongo(tb, tb.TempDir(), "127.0.0.1:0").URI, true
 	}
@@ -194,5 +193,4 @@ func MustOpenS3(tb testing.TB) *blob.Store {
 	return b
 }
 
-// Discard is a logger that drops everything.
-func Discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func getenv(k string) string { return os.Getenv(k) }

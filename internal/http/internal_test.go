@@ -1,0 +1,37 @@
+package http
+
+import (
+	"testing"
+	"testing/fstest"
+)
+
+func TestBrokenTemplateStopsStart(t *testing.T) {
+	broken := fstest.MapFS{
+		"layout.html":        {Data: []byte(`{{define "layout"}}{{template "content" .}}{{end}}`)},
+		"home.html":          {Data: []byte(`{{define "content"}}{{.Oops}{{end}}`)},
+		"status.html":        {Data: []byte(`{{define "content"}}ok{{end}}`)},
+		"error.html":         {Data: []byte(`{{define "content"}}ok{{end}}`)},
+		"static/app.css":     {Data: []byte(`body{}`)},
+		"static/favicon.svg": {Data: []byte(`<svg/>`)},
+	}
+	if _, err := parseViews(broken); err == nil {
+		t.Fatal("a broken template was accepted")
+	}
+	missing := fstest.MapFS{"layout.html": broken["layout.html"], "static/app.css": broken["static/app.css"]}
+	if _, err := parseViews(missing); err == nil {
+		t.Fatal("a missing page template was accepted")
+	}
+}
+
+func TestRedactPath(t *testing.T) {
+	cases := map[string]string{
+		"/vendors/123": "/vendors/123",
+		"/v/" + "Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFy" + "/answers": "/v/[redacted]/answers",
+		"/healthz": "/healthz",
+	}
+	for in, want := range cases {
+		if got := redactPath(in); got != want {
+			t.Errorf("redactPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
