@@ -7,11 +7,8 @@ package blob
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net"
 	"net/url"
@@ -173,7 +170,8 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, o 
 	if err := checkKey(key); err != nil {
 		return Object{}, err
 	}
-	h := sha256.New()
+	h := newHasher()
+	defer h.stop()
 	counted := &countingReader{r: io.TeeReader(r, h)}
 	po := minio.PutObjectOptions{ContentType: o.ContentType, PartSize: PartSize}
 	if po.ContentType == "" {
@@ -193,7 +191,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, o 
 	if size >= 0 && counted.n != size {
 		return Object{}, errs.E(errs.Invalid, "The upload ended after %d of %d bytes.", counted.n, size)
 	}
-	return Object{Key: key, VersionID: info.VersionID, Size: counted.n, SHA256: hex.EncodeToString(h.Sum(nil)), ContentType: po.ContentType}, nil
+	return Object{Key: key, VersionID: info.VersionID, Size: counted.n, SHA256: h.Sum(), ContentType: po.ContentType}, nil
 }
 
 // Reader streams a stored version and checks its SHA-256 at the end: the
@@ -202,7 +200,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, o 
 type Reader struct {
 	Object
 	obj  *minio.Object
-	h    hash.Hash
+	h    *hasher
 	want string
 	err  error
 }
@@ -227,7 +225,7 @@ func (s *Store) Get(ctx context.Context, key, versionID, sha256hex string) (*Rea
 	}
 	return &Reader{
 		Object: Object{Key: key, VersionID: st.VersionID, Size: st.Size, SHA256: strings.ToLower(sha256hex), ContentType: st.ContentType},
-		obj:    obj, h: sha256.New(), want: strings.ToLower(sha256hex),
+		obj:    obj, h: newHasher(), want: strings.ToLower(sha256hex),
 	}, nil
 }
 
@@ -238,7 +236,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 	n, err := r.obj.Read(p)
 	r.h.Write(p[:n])
 	if errors.Is(err, io.EOF) {
-		if got := hex.EncodeToString(r.h.Sum(nil)); got != r.want {
+		if got := r.h.Sum(); got != r.want {
 			r.err = fmt.Errorf("%w: %s version %s has SHA-256 %s, recorded %s", ErrIntegrity, r.Key, r.VersionID, got, r.want)
 			return n, r.err
 		}
@@ -250,7 +248,10 @@ func (r *Reader) Read(p []byte) (int, error) {
 }
 
 // Close releases the connection.
-func (r *Reader) Close() error { return r.obj.Close() }
+func (r *Reader) Close() error {
+	r.h.stop()
+	return r.obj.Close()
+}
 
 // Verify reads a whole version and checks it against its recorded SHA-256.
 func (s *Store) Verify(ctx context.Context, key, versionID, sha256hex string) error {

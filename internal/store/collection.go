@@ -15,7 +15,10 @@ import (
 type Collection struct {
 	c      *mongo.Collection
 	s      *Store
-	writes interface{ Lock(); Unlock() }
+	writes interface {
+		Lock()
+		Unlock()
+	}
 }
 
 func (c *Collection) lock() func() {
