@@ -270,6 +270,18 @@ func TestStartRefused(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, last)
 		}
 	})
+	t.Run("ErrDataFolderInUse", func(t *testing.T) {
+		dir := t.TempDir()
+		p := start(t, "DOSSIER_DATA_DIR="+dir)
+		code, last := runToExit(t, "DOSSIER_DATA_DIR="+dir)
+		if code != 1 || !strings.Contains(last, "is in use by another Dossier process") {
+			t.Fatalf("exit %d: %s", code, last)
+		}
+		if st := getJSON(t, p.URL+"/readyz", nil); st != 200 {
+			t.Fatalf("the first process suffered: readyz %d", st)
+		}
+		p.stop(t)
+	})
 	t.Run("ErrAddressInUse", func(t *testing.T) {
 		p := start(t, "DOSSIER_DATA_DIR="+t.TempDir())
 		addr := strings.TrimPrefix(p.URL, "http://")

@@ -32,6 +32,7 @@ type App struct {
 
 	mongo *embedded.MongoDB
 	s3    *embedded.S3
+	lock  *dataLock
 }
 
 // Migrations are the database migrations, in order. Areas add theirs here.
@@ -49,6 +50,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, version stri
 	}()
 	if !filepath.IsAbs(cfg.DataDir) {
 		return nil, fmt.Errorf("data folder %q must be absolute", cfg.DataDir)
+	}
+	if cfg.EmbeddedMongo() || cfg.EmbeddedS3() {
+		if a.lock, err = lockDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -134,5 +140,8 @@ func (a *App) closeStores(ctx context.Context) {
 	}
 	if a.mongo != nil {
 		_ = a.mongo.Close()
+	}
+	if a.lock != nil {
+		a.lock.release()
 	}
 }
