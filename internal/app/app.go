@@ -74,7 +74,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, version stri
 		log.Info("embedded MongoDB-compatible engine started", "uri", mongoURI, "dir", filepath.Join(cfg.DataDir, "db"))
 	}
 	a.DB, err = store.Open(ctx, store.Options{
-		URI: mongoURI, Database: cfg.MongoDatabase, Serialize: cfg.EmbeddedMongo(), Logger: log,
+		URI: mongoURI, Database: cfg.MongoDatabase, Serialize: cfg.EmbeddedMongo(),
 		OnError: func(op string) { storeErrors.WithLabelValues("mongodb", op).Inc() },
 	})
 	if err != nil {

@@ -93,9 +93,7 @@ type Version struct {
 	DeleteMarker bool
 }
 
-// New connects to the endpoint without checking it; Open also prepares the
-// bucket.
-func New(o Options) (*Store, error) {
+func newStore(o Options) (*Store, error) {
 	client, err := minio.New(o.Endpoint, &minio.Options{
 		Creds:  credentials.NewStaticV4(o.AccessKey, o.SecretKey, ""),
 		Secure: o.TLS,
@@ -111,7 +109,7 @@ func New(o Options) (*Store, error) {
 // lock. An existing bucket without object lock cannot be fixed in place, so
 // Open refuses it.
 func Open(ctx context.Context, o Options) (*Store, error) {
-	s, err := New(o)
+	s, err := newStore(o)
 	if err != nil {
 		return nil, err
 	}

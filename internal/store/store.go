@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -34,7 +33,6 @@ type Options struct {
 	// OnError, when set, is called with the operation's name each time the
 	// database fails for a reason other than the caller's input.
 	OnError func(op string)
-	Logger  *slog.Logger
 }
 
 // Store is an open database.

@@ -110,7 +110,7 @@ func MustOpenStore(tb testing.TB, uri string, serialize bool) *store.Store {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := store.Open(ctx, store.Options{URI: uri, Database: RandomName("t"), Serialize: serialize, Logger: Logger(tb)})
+	s, err := store.Open(ctx, store.Options{URI: uri, Database: RandomName("t"), Serialize: serialize})
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
