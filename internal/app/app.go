@@ -80,6 +80,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, version stri
 	if err != nil {
 		return nil, fmt.Errorf("%w: check DOSSIER_MONGO_URI and that the server is running and reachable", err)
 	}
+	log.Info("database connected", "hosts", a.DB.Hosts(), "database", cfg.MongoDatabase)
 	if err := a.DB.Migrate(ctx, Migrations(), now); err != nil {
 		return nil, fmt.Errorf("database migrations: %w", err)
 	}
@@ -101,10 +102,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, version stri
 	if err != nil {
 		return nil, fmt.Errorf("%w: check DOSSIER_S3_ENDPOINT, its keys, and that the server is running and reachable", err)
 	}
+	log.Info("file storage connected", "endpoint", s3.Endpoint, "bucket", s3.Bucket, "tls", s3.TLS)
 
 	checks := []dhttp.Check{
-		{Name: "mongodb", Label: "Database (MongoDB)", Where: a.DB.Hosts() + "/" + cfg.MongoDatabase, Ping: a.DB.Ping},
-		{Name: "s3", Label: "File storage (S3)", Where: s3.Endpoint + "/" + s3.Bucket, Ping: a.Files.Ping},
+		{Name: "mongodb", Label: "Database (MongoDB)", Ping: a.DB.Ping},
+		{Name: "s3", Label: "File storage (S3)", Ping: a.Files.Ping},
 	}
 	a.HTTP, err = dhttp.New(dhttp.Config{
 		Hospital: cfg.HospitalName, Version: version, BodyLimit: cfg.BodyLimit,

@@ -146,9 +146,6 @@ func (s *Store) ensureBucket(ctx context.Context) error {
 // Bucket names the bucket.
 func (s *Store) Bucket() string { return s.bucket }
 
-// Endpoint names the server, for messages.
-func (s *Store) Endpoint() string { return s.o.Endpoint }
-
 // Ping checks that the bucket answers within the context's deadline.
 func (s *Store) Ping(ctx context.Context) error {
 	ok, err := s.client.BucketExists(ctx, s.bucket)

@@ -14,7 +14,6 @@ import (
 type CheckResult struct {
 	Name    string
 	Label   string
-	Where   string
 	OK      bool
 	Problem string
 }
@@ -29,7 +28,7 @@ func (s *Server) runChecks(ctx context.Context) ([]CheckResult, bool) {
 			defer wg.Done()
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
-			r := CheckResult{Name: ch.Name, Label: ch.Label, Where: ch.Where, OK: true}
+			r := CheckResult{Name: ch.Name, Label: ch.Label, OK: true}
 			if err := ch.Ping(ctx); err != nil {
 				r.OK = false
 				r.Problem = errs.Message(err)

@@ -30,7 +30,6 @@ type Config struct {
 type Check struct {
 	Name  string // short machine name: mongodb, s3
 	Label string // for people: "Database (MongoDB)"
-	Where string // host or endpoint, never credentials
 	Ping  func(context.Context) error
 }
 
