@@ -205,12 +205,18 @@ func TestReadiness(t *testing.T) {
 		if r := get(t, a.URL+"/status"); r.status != 503 || !strings.Contains(r.body, "Not answering") {
 			t.Fatalf("status page while MongoDB is down: %d", r.status)
 		}
+		if m := get(t, a.URL+"/metrics").body; !strings.Contains(m, `dossier_store_errors_total{op="ping",store="mongodb"}`) {
+			t.Error("metrics do not count the database's failures")
+		}
 		mongoProxy.Restore()
 		waitReady(t, 200, `"mongodb":"ok"`)
 	})
 	t.Run("S3Down", func(t *testing.T) {
 		s3Proxy.Cut()
 		waitReady(t, 503, `"s3":"down: File storage is unavailable`, `"mongodb":"ok"`)
+		if m := get(t, a.URL+"/metrics").body; !strings.Contains(m, `dossier_store_errors_total{op="ping",store="s3"}`) {
+			t.Error("metrics do not count file storage's failures")
+		}
 		s3Proxy.Restore()
 		waitReady(t, 200, `"s3":"ok"`)
 	})
