@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"sync"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
@@ -15,10 +16,7 @@ import (
 type Collection struct {
 	c      *mongo.Collection
 	s      *Store
-	writes interface {
-		Lock()
-		Unlock()
-	}
+	writes *sync.Mutex // nil unless the store serializes writes
 }
 
 func (c *Collection) lock() func() {
