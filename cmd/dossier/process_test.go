@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -50,17 +51,54 @@ func TestMain(m *testing.M) {
 type process struct {
 	cmd    *exec.Cmd
 	URL    string
+	stdout *lockedBuilder
 	stderr *strings.Builder
 	done   chan error
 }
 
+// lockedBuilder collects a process's output while tests read it.
+type lockedBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuilder) WriteLine(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.WriteString(s + "\n")
+}
+
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// waitFor waits until the output contains s, or fails the test.
+func (l *lockedBuilder) waitFor(t *testing.T, s string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(l.String(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("output never contained %q:\n%s", s, l.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return l.String()
+}
+
 func start(t *testing.T, env ...string) *process {
 	t.Helper()
-	cmd := exec.Command(binary)
+	return startArgs(t, nil, env...)
+}
+
+func startArgs(t *testing.T, args []string, env ...string) *process {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), "DOSSIER_ADDR=127.0.0.1:0")
 	cmd.Env = append(cmd.Env, env...)
 	stdout, _ := cmd.StdoutPipe()
-	p := &process{cmd: cmd, stderr: &strings.Builder{}, done: make(chan error, 1)}
+	p := &process{cmd: cmd, stdout: &lockedBuilder{}, stderr: &strings.Builder{}, done: make(chan error, 1)}
 	cmd.Stderr = syncWriter{p.stderr}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -70,6 +108,7 @@ func start(t *testing.T, env ...string) *process {
 	url := make(chan string, 1)
 	go func() {
 		for lines.Scan() {
+			p.stdout.WriteLine(lines.Text())
 			if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(lines.Text()); m != nil {
 				url <- m[1]
 			}

@@ -9,9 +9,11 @@ import (
 	"net"
 	"runtime/debug"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"dossier/internal/app"
+	"dossier/internal/audit"
 	"dossier/internal/config"
 )
 
@@ -38,15 +40,26 @@ func exitCode(err error, stderr io.Writer) int {
 const usage = `Dossier: supplier risk and controlled documents for a hospital ISMS.
 
 Usage:
-  dossier [serve] [flags]   run the web server (the default)
-  dossier version           print the version
-  dossier help              show this help
+  dossier [serve] [flags]                 run the web server (the default); --demo seeds demo users
+  dossier user add EMAIL --name NAME --role ROLE [--domain D]
+                                          add a user; password from stdin or DOSSIER_PASSWORD,
+                                          else a one-time set-password link is printed
+  dossier user token EMAIL [--name LABEL] print a new API token for the user
+  dossier user disable EMAIL              disable a user and end their sessions
+  dossier audit verify                    check the audit trail's hash chain and seals
+  dossier audit export [--since DATE] [--format jsonl|csv]
+                                          write audit events to stdout
+  dossier audit seal                      seal the audit trail's head to write-once storage
+  dossier version                         print the version
+  dossier help                            show this help
 
-Run "dossier serve --help" for every setting.
+Commands work on the same data folder whether or not "dossier serve" is
+running on it. Run "dossier serve --help" for every setting; the other
+commands take the same settings.
 `
 
 // run is the whole program; main only calls it, so tests can too.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
@@ -54,6 +67,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, getenv, stdout, stderr)
+	case "user":
+		return userCommand(ctx, args, getenv, stdin, stdout, stderr)
+	case "audit":
+		return auditCommand(ctx, args, getenv, stdout, stderr)
 	case "version":
 		if len(args) > 0 {
 			return usageError{"version takes no arguments"}
@@ -95,6 +112,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go func() { served <- a.Serve(ln) }()
 	log.Info("dossier ready", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "startup_ms", time.Since(started).Milliseconds())
 	fmt.Fprintf(stdout, "Dossier is listening on http://%s\n", ln.Addr())
+	if err := welcome(ctx, a, publicURL(cfg, ln.Addr().String()), stdout); err != nil {
+		_ = a.Shutdown(context.Background())
+		return err
+	}
 
 	select {
 	case err = <-served:
@@ -111,6 +132,44 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// welcome prints, once, what a newcomer needs: the demo users' sign-in
+// details when --demo seeded them, and the set-up link for the first
+// administrator while there is none.
+func welcome(ctx context.Context, a *app.App, base string, stdout io.Writer) error {
+	ctx = audit.WithActor(ctx, audit.System)
+	if a.Config().Demo {
+		demo, err := a.SeedDemo(ctx)
+		if err != nil {
+			return fmt.Errorf("seed demo users: %w", err)
+		}
+		if len(demo) > 0 {
+			fmt.Fprintf(stdout, "\nDemo users (shown once; sign in at %s/signin):\n", base)
+			tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "  ROLE\tEMAIL\tPASSWORD")
+			for _, u := range demo {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\n", u.Role, u.Email, u.Password)
+			}
+			tw.Flush()
+		}
+	}
+	link, err := a.FirstAdminLink(ctx, base)
+	if err != nil {
+		return fmt.Errorf("first administrator: %w", err)
+	}
+	if link != "" {
+		fmt.Fprintf(stdout, "\nNo administrator yet. Set one up within 24 hours at:\n  %s\n", link)
+	}
+	return nil
+}
+
+// publicURL is the base of the links Dossier prints.
+func publicURL(cfg config.Config, listening string) string {
+	if cfg.PublicURL != "" {
+		return cfg.PublicURL
+	}
+	return "http://" + listening
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

@@ -1,6 +1,7 @@
 // Package app wires Dossier together: the stores (embedded or external),
-// the migrations and the HTTP server. cmd/dossier parses settings and calls
-// it; tests start the whole program in-process through it.
+// the migrations, the domain services and the HTTP server. cmd/dossier
+// parses settings and calls it; tests start the whole program in-process
+// through it.
 package app
 
 import (
@@ -9,12 +10,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"dossier/internal/access"
+	"dossier/internal/audit"
+	"dossier/internal/authz"
 	"dossier/internal/blob"
 	"dossier/internal/config"
 	"dossier/internal/embedded"
@@ -22,88 +28,61 @@ import (
 	"dossier/internal/store"
 )
 
-// App is a running Dossier: its stores and its HTTP server.
+// App is a running Dossier: its stores, its services and, when serving,
+// its HTTP server.
 type App struct {
-	cfg   config.Config
-	log   *slog.Logger
-	DB    *store.Store
-	Files *blob.Store
-	HTTP  *dhttp.Server
+	cfg    config.Config
+	log    *slog.Logger
+	now    func() time.Time
+	DB     *store.Store
+	Files  *blob.Store
+	Audit  *audit.Log
+	Access *access.Service
+	Authz  *authz.Authorizer
+	HTTP   *dhttp.Server // nil in a command-line tool
 
-	mongo *embedded.MongoDB
-	s3    *embedded.S3
-	lock  *dataLock
+	mongo     *embedded.MongoDB
+	s3        *embedded.S3
+	lock      *dataLock
+	handshake bool // this process wrote engines.json
+	stopBG    context.CancelFunc
+	bg        sync.WaitGroup
+	reg       *prometheus.Registry
+	storeErrs *prometheus.CounterVec
 }
 
 // Migrations are the database migrations, in order. Areas add theirs here.
-func Migrations() []store.Migration { return nil }
+func Migrations() []store.Migration {
+	return []store.Migration{
+		{Version: 1, Name: "users, sessions, tokens and sign-in limits", Up: access.Migrate},
+		{Version: 2, Name: "authorization rules and built-in roles", Up: authz.Migrate},
+		{Version: 3, Name: "audit trail", Up: audit.Migrate},
+	}
+}
 
-// Open starts or connects to both stores, runs migrations and builds the
-// HTTP server. Errors name the store and say how to fix it. On error
-// everything already started is stopped again.
+// Open starts or connects to both stores, runs migrations, builds the
+// services and the HTTP server, and starts the background work (policy
+// reload, daily audit seal). Errors name the store and say how to fix it.
+// On error everything already started is stopped again.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger, version string, now func() time.Time) (_ *App, err error) {
-	a := &App{cfg: cfg, log: log}
+	a := newApp(cfg, log, now)
 	defer func() {
 		if err != nil {
 			a.closeStores(context.Background())
 		}
 	}()
-	if !filepath.IsAbs(cfg.DataDir) {
-		return nil, fmt.Errorf("data folder %q must be absolute", cfg.DataDir)
+	if err := a.lockAndStart(ctx); err != nil {
+		return nil, err
 	}
-	if cfg.EmbeddedMongo() || cfg.EmbeddedS3() {
-		if a.lock, err = lockDataDir(cfg.DataDir); err != nil {
-			return nil, err
+	if err := a.openStores(ctx, a.cfg); err != nil {
+		return nil, err
+	}
+	if a.mongo != nil || a.s3 != nil {
+		if err := writeEngines(cfg.DataDir, a.handshakeInfo()); err != nil {
+			return nil, fmt.Errorf("data folder %s: %w", cfg.DataDir, err)
 		}
+		a.handshake = true
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	storeErrors := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "dossier_store_errors_total",
-		Help: "Failed store operations that were not the caller's fault, by store and operation.",
-	}, []string{"store", "op"})
-	reg.MustRegister(storeErrors)
-
-	mongoURI := cfg.MongoURI
-	if cfg.EmbeddedMongo() {
-		a.mongo, err = embedded.StartMongoDB(ctx, filepath.Join(cfg.DataDir, "db"), "127.0.0.1:0", log)
-		if err != nil {
-			return nil, fmt.Errorf("%w (or set DOSSIER_MONGO_URI to use a MongoDB server)", err)
-		}
-		mongoURI = a.mongo.URI()
-		log.Info("embedded MongoDB-compatible engine started", "uri", mongoURI, "dir", filepath.Join(cfg.DataDir, "db"))
-	}
-	a.DB, err = store.Open(ctx, store.Options{
-		URI: mongoURI, Database: cfg.MongoDatabase, Serialize: cfg.EmbeddedMongo(),
-		OnError: func(op string) { storeErrors.WithLabelValues("mongodb", op).Inc() },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%w: check DOSSIER_MONGO_URI and that the server is running and reachable", err)
-	}
-	log.Info("database connected", "hosts", a.DB.Hosts(), "database", cfg.MongoDatabase)
-	if err := a.DB.Migrate(ctx, Migrations(), now); err != nil {
-		return nil, fmt.Errorf("database migrations: %w", err)
-	}
-
-	s3 := cfg.S3
-	if cfg.EmbeddedS3() {
-		a.s3, err = embedded.StartS3(ctx, cfg.DataDir, "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("%w (or set DOSSIER_S3_ENDPOINT to use MinIO)", err)
-		}
-		s3 = config.S3{Endpoint: a.s3.Endpoint, AccessKey: a.s3.AccessKey, SecretKey: a.s3.SecretKey, Region: cfg.S3.Region, Bucket: cfg.S3.Bucket}
-		log.Info("embedded S3 server started", "endpoint", "http://"+a.s3.Endpoint, "dir", filepath.Join(cfg.DataDir, "objects"),
-			"credentials", filepath.Join(cfg.DataDir, "s3-credentials.json"))
-	}
-	a.Files, err = blob.Open(ctx, blob.Options{
-		Endpoint: s3.Endpoint, AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, Region: s3.Region, TLS: s3.TLS, Bucket: s3.Bucket,
-		OnError: func(op string) { storeErrors.WithLabelValues("s3", op).Inc() },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%w: check DOSSIER_S3_ENDPOINT, its keys, and that the server is running and reachable", err)
-	}
-	log.Info("file storage connected", "endpoint", s3.Endpoint, "bucket", s3.Bucket, "tls", s3.TLS)
-
 	checks := []dhttp.Check{
 		{Name: "mongodb", Label: "Database (MongoDB)", Ping: a.DB.Ping},
 		{Name: "s3", Label: "File storage (S3)", Ping: a.Files.Ping},
@@ -111,29 +90,232 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, version stri
 	a.HTTP, err = dhttp.New(dhttp.Config{
 		Hospital: cfg.HospitalName, Version: version, BodyLimit: cfg.BodyLimit,
 		ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout,
-	}, log, reg, checks, now)
+		Domain: cfg.Domain, SecureCookies: cfg.SecureCookies(), TrustedProxies: cfg.TrustedProxies,
+	}, dhttp.Services{Access: a.Access, Authz: a.Authz, Audit: a.Audit}, log, a.reg, checks, now)
 	if err != nil {
+		return nil, err
+	}
+	a.background()
+	return a, nil
+}
+
+// OpenTool opens the same data a server would, for a command-line tool.
+// When a server already runs on the data folder, the tool reaches its
+// embedded engines through the handshake it published, so the database
+// files are never opened by two processes.
+func OpenTool(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) (_ *App, err error) {
+	a := newApp(cfg, log, now)
+	defer func() {
+		if err != nil {
+			a.closeStores(context.Background())
+		}
+	}()
+	cfg, err = a.shareOrStart(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.openStores(ctx, cfg); err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
+func newApp(cfg config.Config, log *slog.Logger, now func() time.Time) *App {
+	a := &App{cfg: cfg, log: log, now: now, reg: prometheus.NewRegistry()}
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.storeErrs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dossier_store_errors_total",
+		Help: "Failed store operations that were not the caller's fault, by store and operation.",
+	}, []string{"store", "op"})
+	a.reg.MustRegister(a.storeErrs)
+	return a
+}
+
+// lockAndStart takes the data folder and starts the embedded engines the
+// settings ask for.
+func (a *App) lockAndStart(ctx context.Context) (err error) {
+	cfg := a.cfg
+	if !filepath.IsAbs(cfg.DataDir) {
+		return fmt.Errorf("data folder %q must be absolute", cfg.DataDir)
+	}
+	if !cfg.EmbeddedMongo() && !cfg.EmbeddedS3() {
+		return nil
+	}
+	if a.lock, err = lockDataDir(cfg.DataDir); err != nil {
+		return err
+	}
+	if cfg.EmbeddedMongo() {
+		a.mongo, err = embedded.StartMongoDB(ctx, filepath.Join(cfg.DataDir, "db"), "127.0.0.1:0", a.log)
+		if err != nil {
+			return fmt.Errorf("%w (or set DOSSIER_MONGO_URI to use a MongoDB server)", err)
+		}
+		a.cfg.MongoURI = a.mongo.URI()
+		a.log.Info("embedded MongoDB-compatible engine started", "uri", a.mongo.URI(), "dir", filepath.Join(cfg.DataDir, "db"))
+	}
+	if cfg.EmbeddedS3() {
+		a.s3, err = embedded.StartS3(ctx, cfg.DataDir, "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("%w (or set DOSSIER_S3_ENDPOINT to use MinIO)", err)
+		}
+		a.cfg.S3 = config.S3{Endpoint: a.s3.Endpoint, AccessKey: a.s3.AccessKey, SecretKey: a.s3.SecretKey, Region: cfg.S3.Region, Bucket: cfg.S3.Bucket}
+		a.log.Info("embedded S3 server started", "endpoint", "http://"+a.s3.Endpoint, "dir", filepath.Join(cfg.DataDir, "objects"),
+			"credentials", filepath.Join(cfg.DataDir, "s3-credentials.json"))
+	}
+	return nil
+}
+
+// shareOrStart is lockAndStart for tools: when a server holds the folder,
+// use its engines instead.
+func (a *App) shareOrStart(ctx context.Context) (config.Config, error) {
+	err := a.lockAndStart(ctx)
+	var busy *inUseError
+	if !errors.As(err, &busy) {
+		return a.cfg, err
+	}
+	wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	e, err := readEngines(wait, a.cfg.DataDir)
+	if err != nil {
+		return a.cfg, err
+	}
+	cfg := a.cfg
+	if cfg.EmbeddedMongo() {
+		if e.MongoURI == "" {
+			return cfg, fmt.Errorf("the Dossier process using %s did not publish its database address", cfg.DataDir)
+		}
+		cfg.MongoURI = e.MongoURI
+	}
+	if cfg.EmbeddedS3() {
+		if e.S3Endpoint == "" {
+			return cfg, fmt.Errorf("the Dossier process using %s did not publish its file storage address", cfg.DataDir)
+		}
+		cfg.S3.Endpoint, cfg.S3.AccessKey, cfg.S3.SecretKey = e.S3Endpoint, e.S3AccessKey, e.S3SecretKey
+	}
+	a.log.Debug("using the engines of the running server", "pid", e.PID)
+	return cfg, nil
+}
+
+func (a *App) handshakeInfo() engines {
+	e := engines{PID: os.Getpid()}
+	if a.mongo != nil {
+		e.MongoURI = a.mongo.URI()
+	}
+	if a.s3 != nil {
+		e.S3Endpoint, e.S3AccessKey, e.S3SecretKey = a.s3.Endpoint, a.s3.AccessKey, a.s3.SecretKey
+	}
+	return e
+}
+
+// openStores connects to the database and file storage named by cfg
+// (embedded ones already started), migrates, and builds the services.
+func (a *App) openStores(ctx context.Context, cfg config.Config) (err error) {
+	a.DB, err = store.Open(ctx, store.Options{
+		URI: cfg.MongoURI, Database: cfg.MongoDatabase, Serialize: a.cfg.EmbeddedMongo() || a.mongo != nil,
+		OnError: func(op string) { a.storeErrs.WithLabelValues("mongodb", op).Inc() },
+	})
+	if err != nil {
+		return fmt.Errorf("%w: check DOSSIER_MONGO_URI and that the server is running and reachable", err)
+	}
+	a.log.Info("database connected", "hosts", a.DB.Hosts(), "database", cfg.MongoDatabase)
+	if err := a.DB.Migrate(ctx, Migrations(), a.now); err != nil {
+		return fmt.Errorf("database migrations: %w", err)
+	}
+	s3 := cfg.S3
+	a.Files, err = blob.Open(ctx, blob.Options{
+		Endpoint: s3.Endpoint, AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, Region: s3.Region, TLS: s3.TLS, Bucket: s3.Bucket,
+		OnError: func(op string) { a.storeErrs.WithLabelValues("s3", op).Inc() },
+	})
+	if err != nil {
+		return fmt.Errorf("%w: check DOSSIER_S3_ENDPOINT, its keys, and that the server is running and reachable", err)
+	}
+	a.log.Info("file storage connected", "endpoint", s3.Endpoint, "bucket", s3.Bucket, "tls", s3.TLS)
+
+	a.Audit = audit.New(a.DB, a.Files, a.now)
+	a.Access = access.New(a.DB, access.Options{
+		Issuer: a.cfg.HospitalName, SessionIdle: a.cfg.SessionIdle, SessionAbsolute: a.cfg.SessionMax,
+		Audit: a.Audit, Now: a.now,
+	})
+	a.Authz, err = authz.Open(ctx, a.DB, a.Audit)
+	if err != nil {
+		return fmt.Errorf("authorization policy: %w", err)
+	}
+	return nil
+}
+
+// background starts the work a server does on its own: picking up policy
+// changes other instances make, and sealing the audit trail daily.
+func (a *App) background() {
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stopBG = cancel
+	a.bg.Add(3)
+	go func() {
+		defer a.bg.Done()
+		a.Authz.Watch(ctx, authz.DefaultWatchInterval)
+	}()
+	go func() {
+		defer a.bg.Done()
+		a.sweep(ctx, time.Hour)
+	}()
+	go func() {
+		defer a.bg.Done()
+		a.Audit.SealDaily(ctx, time.Hour, a.log)
+	}()
+}
+
+// sweep deletes expired sessions, sign-in limits and links every interval:
+// the embedded engine has no TTL indexes to do it. Several instances
+// sweeping at once only delete the same documents.
+func (a *App) sweep(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := a.Access.Sweep(ctx)
+		if err != nil && ctx.Err() == nil {
+			a.log.Warn("sweep expired sessions and links", "err", err)
+		} else if n > 0 {
+			a.log.Info("swept expired sessions and links", "deleted", n)
+		}
+	}
+}
+
+// Config is the configuration the app runs with, embedded engines'
+// addresses filled in.
+func (a *App) Config() config.Config { return a.cfg }
+
 // Serve answers HTTP requests on ln until Shutdown.
 func (a *App) Serve(ln net.Listener) error { return a.HTTP.Serve(ln) }
 
-// Shutdown drains HTTP requests (at most until ctx ends), then closes the
-// stores and stops the embedded engines.
+// Shutdown drains HTTP requests (at most until ctx ends), stops the
+// background work, then closes the stores and stops the embedded engines.
 func (a *App) Shutdown(ctx context.Context) error {
-	err := a.HTTP.Shutdown(ctx)
+	var err error
+	if a.HTTP != nil {
+		err = a.HTTP.Shutdown(ctx)
+	}
 	a.closeStores(ctx)
 	return err
 }
 
+// Close ends a tool's use of the stores.
+func (a *App) Close() { a.closeStores(context.Background()) }
+
 func (a *App) closeStores(ctx context.Context) {
+	if a.stopBG != nil {
+		a.stopBG()
+		a.bg.Wait()
+	}
 	if a.DB != nil {
 		if err := a.DB.Close(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			a.log.Warn("close database", "err", err)
 		}
+	}
+	if a.handshake {
+		removeEngines(a.cfg.DataDir)
 	}
 	if a.s3 != nil {
 		if err := a.s3.Close(); err != nil {

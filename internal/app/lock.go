@@ -15,6 +15,13 @@ import (
 // servers on the same folder, would corrupt each other.
 type dataLock struct{ f *os.File }
 
+// inUseError says another process holds the data folder.
+type inUseError struct{ dir, pid string }
+
+func (e *inUseError) Error() string {
+	return fmt.Sprintf("data folder %s is in use by another Dossier process (pid %s); stop it first, or give this one its own DOSSIER_DATA_DIR", e.dir, e.pid)
+}
+
 func lockDataDir(dir string) (*dataLock, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data folder %s: %w", dir, err)
@@ -28,8 +35,7 @@ func lockDataDir(dir string) (*dataLock, error) {
 		owner, _ := os.ReadFile(path)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("data folder %s is in use by another Dossier process (pid %s); stop it first, or give this one its own DOSSIER_DATA_DIR",
-				dir, strings.TrimSpace(string(owner)))
+			return nil, &inUseError{dir: dir, pid: strings.TrimSpace(string(owner))}
 		}
 		return nil, fmt.Errorf("lock data folder %s: %w", dir, err)
 	}

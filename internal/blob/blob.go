@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -91,6 +92,16 @@ type Version struct {
 	LastModified time.Time
 	IsLatest     bool
 	DeleteMarker bool
+}
+
+// ObjectInfo describes a key and its latest version.
+type ObjectInfo struct {
+	Key          string
+	VersionID    string    // the latest version
+	Size         int64     // of the latest version
+	LastModified time.Time // of the latest version
+	Versions     int       // versions kept under the key, delete markers included
+	Deleted      bool      // the latest version is a delete marker: the key looks gone, its versions remain
 }
 
 func newStore(o Options) (*Store, error) {
@@ -278,6 +289,43 @@ func (s *Store) Versions(ctx context.Context, key string) ([]Version, error) {
 		return nil, errs.E(errs.NotFound, "No stored file at %s.", key)
 	}
 	return vs, nil
+}
+
+// List describes every key under prefix, in key order, with its latest
+// version. A key whose latest version is a delete marker is listed with
+// Deleted set: under object lock its versions are still there, and a caller
+// checking what was written (the audit seals) must see it. The whole listing
+// is held in memory: use it for prefixes that stay small.
+func (s *Store) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
+	if prefix != "" {
+		if err := checkKey(prefix); err != nil {
+			return nil, err
+		}
+	}
+	var out []ObjectInfo
+	at := map[string]int{}
+	for o := range s.client.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true, WithVersions: true}) {
+		if o.Err != nil {
+			return nil, s.mapErr("list", o.Err)
+		}
+		i, seen := at[o.Key]
+		if !seen {
+			i = len(out)
+			at[o.Key] = i
+			out = append(out, ObjectInfo{Key: o.Key})
+		}
+		info := &out[i]
+		info.Versions++
+		// Versions come newest first; IsLatest settles it when the server says.
+		if !seen || o.IsLatest {
+			info.VersionID, info.Size, info.LastModified, info.Deleted = o.VersionID, o.Size, o.LastModified, o.IsDeleteMarker
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
 }
 
 // SetRetention keeps a version until r.Until. Retention can be extended;

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -31,7 +32,17 @@ type Config struct {
 	WriteTimeout    time.Duration
 	ShutdownTimeout time.Duration
 	HospitalName    string
+	Domain          string   // the hospital's id in roles and grants
+	PublicURL       string   // base of links Dossier prints and mails; empty: http://ADDR
+	TrustedProxies  []string // proxies whose X-Real-IP names the client
+	SessionIdle     time.Duration
+	SessionMax      time.Duration
+	Demo            bool // seed one demo user per role on an empty database
 }
+
+// SecureCookies reports whether cookies must carry the Secure flag: when
+// people reach Dossier over https (usually through a TLS proxy).
+func (c Config) SecureCookies() bool { return strings.HasPrefix(c.PublicURL, "https://") }
 
 // S3 says where files live. An empty Endpoint starts the embedded server.
 type S3 struct {
@@ -58,7 +69,9 @@ type setting struct {
 	// secret settings may also come from the file named by <env>_FILE and
 	// never show their value.
 	secret bool
-	set    func(c *Config, v string) error
+	// boolean settings may be given as a bare flag (--demo).
+	boolean bool
+	set     func(c *Config, v string) error
 }
 
 var settings = []setting{
@@ -153,22 +166,84 @@ var settings = []setting{
 			c.HospitalName = strings.TrimSpace(v)
 			return nil
 		}},
+	{env: "DOSSIER_DOMAIN", flag: "domain", def: "hospital", help: "id of the hospital that roles and grants belong to (one deployment may serve several)",
+		set: func(c *Config, v string) error {
+			if !validID(v) {
+				return errors.New("want 1-40 lower-case letters, digits or hyphens")
+			}
+			c.Domain = v
+			return nil
+		}},
+	{env: "DOSSIER_PUBLIC_URL", flag: "public-url", help: "address people use to reach Dossier, e.g. https://dossier.hospital.org; https makes cookies Secure; empty: http://ADDR",
+		set: func(c *Config, v string) error {
+			v = strings.TrimRight(v, "/")
+			if v != "" {
+				u, err := url.Parse(v)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+					return errors.New("want an http:// or https:// address without a query")
+				}
+			}
+			c.PublicURL = v
+			return nil
+		}},
+	{env: "DOSSIER_TRUSTED_PROXIES", flag: "trusted-proxies", help: "comma-separated addresses or CIDRs of reverse proxies whose X-Real-IP header gives the client address (for sign-in limits and the audit trail)",
+		set: func(c *Config, v string) error {
+			c.TrustedProxies = nil
+			for _, p := range strings.Split(v, ",") {
+				if p = strings.TrimSpace(p); p == "" {
+					continue
+				}
+				if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+					return fmt.Errorf("%q is neither an IP address nor a CIDR range", p)
+				}
+				c.TrustedProxies = append(c.TrustedProxies, p)
+			}
+			return nil
+		}},
+	{env: "DOSSIER_SESSION_IDLE", flag: "session-idle", def: "30m", help: "a session ends after this long without a request",
+		set: func(c *Config, v string) (err error) { c.SessionIdle, err = parseDuration(v); return err }},
+	{env: "DOSSIER_SESSION_MAX", flag: "session-max", def: "12h", help: "a session ends this long after sign-in, however active",
+		set: func(c *Config, v string) (err error) { c.SessionMax, err = parseDuration(v); return err }},
+	{env: "DOSSIER_DEMO", flag: "demo", def: "false", boolean: true, help: "on an empty database, create one demo user per role and print their sign-in details once",
+		set: func(c *Config, v string) (err error) { c.Demo, err = parseBool(v); return err }},
+}
+
+func validID(v string) bool {
+	if v == "" || len(v) > 40 {
+		return false
+	}
+	for _, r := range v {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // Parse reads the settings for a command from getenv and args. --help writes
 // the usage to out and returns ErrHelp. Errors are one line naming the
 // setting.
 func Parse(command string, args []string, getenv func(string) string, out io.Writer) (Config, []string, error) {
+	return ParseCommand(command, args, getenv, out, nil)
+}
+
+// ParseCommand is Parse for a command with flags of its own, which extra
+// registers. Flags and positional arguments may be mixed
+// ("user add EMAIL --role admin"); the positional ones are returned.
+func ParseCommand(command string, args []string, getenv func(string) string, out io.Writer, extra func(*flag.FlagSet)) (Config, []string, error) {
 	var c Config
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fromFlag := map[string]string{}
 	for _, s := range settings {
-		s := s
-		fs.Func(s.flag, s.help, func(v string) error {
-			fromFlag[s.flag] = v
-			return s.set(&c, v)
-		})
+		set := func(v string) error { return s.set(&c, v) }
+		if s.boolean {
+			fs.BoolFunc(s.flag, s.help, set)
+		} else {
+			fs.Func(s.flag, s.help, set)
+		}
+	}
+	if extra != nil {
+		extra(fs)
 	}
 	// Apply defaults and environment first, so flags win.
 	for _, s := range settings {
@@ -180,17 +255,25 @@ func Parse(command string, args []string, getenv func(string) string, out io.Wri
 			return c, nil, fmt.Errorf("invalid %s %q: %v", source, shown(s, v), err)
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			Usage(out, command)
-			return c, nil, ErrHelp
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				Usage(out, command, extra)
+				return c, nil, ErrHelp
+			}
+			return c, nil, errors.New(oneLine(err.Error()))
 		}
-		return c, nil, errors.New(oneLine(err.Error()))
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
 	if c.S3.Endpoint != "" && (c.S3.AccessKey == "" || c.S3.SecretKey == "") {
 		return c, nil, errors.New("DOSSIER_S3_ENDPOINT needs DOSSIER_S3_ACCESS_KEY and DOSSIER_S3_SECRET_KEY")
 	}
-	return c, fs.Args(), nil
+	return c, positional, nil
 }
 
 // lookup returns a setting's value and where it came from.
@@ -217,9 +300,20 @@ func shown(s setting, v string) string {
 	return v
 }
 
-// Usage writes every setting with its flag, variable and default.
-func Usage(w io.Writer, command string) {
-	fmt.Fprintf(w, "Usage: dossier %s [flags]\n\nEvery flag can also be set by its environment variable; a flag wins.\nSecret settings may be read from a file named by VARIABLE_FILE.\n\n", command)
+// Usage writes the command's own flags, if any, then every setting with its
+// flag, variable and default.
+func Usage(w io.Writer, command string, extra func(*flag.FlagSet)) {
+	fmt.Fprintf(w, "Usage: dossier %s [flags]\n\n", command)
+	if extra != nil {
+		own := flag.NewFlagSet(command, flag.ContinueOnError)
+		extra(own)
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  COMMAND FLAG\tMEANING")
+		own.VisitAll(func(f *flag.Flag) { fmt.Fprintf(tw, "  --%s\t%s\n", f.Name, f.Usage) })
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "Every setting below can also be given by its environment variable; a flag wins.\nSecret settings may be read from a file named by VARIABLE_FILE.\n\n")
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  FLAG\tVARIABLE\tDEFAULT\tMEANING")
 	for _, s := range settings {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,6 +65,10 @@ func TestErrors(t *testing.T) {
 		{"ErrS3WithoutKeys", nil, map[string]string{"DOSSIER_S3_ENDPOINT": "minio:9000"}, "needs DOSSIER_S3_ACCESS_KEY"},
 		{"ErrSchemeInEndpoint", nil, map[string]string{"DOSSIER_S3_ENDPOINT": "https://minio:9000"}, "without a scheme"},
 		{"ErrBadMongoURI", nil, map[string]string{"DOSSIER_MONGO_URI": "postgres://x"}, "DOSSIER_MONGO_URI \"(hidden)\""},
+		{"ErrBadDomain", []string{"--domain", "St Mary's"}, nil, "lower-case letters"},
+		{"ErrBadPublicURL", []string{"--public-url", "dossier.example.org"}, nil, "http:// or https://"},
+		{"ErrBadProxy", []string{"--trusted-proxies", "10.0.0.0/8, proxy.local"}, nil, "neither an IP address nor a CIDR"},
+		{"ErrBadDemo", nil, map[string]string{"DOSSIER_DEMO": "maybe"}, "want true or false"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,5 +93,31 @@ func TestHelpListsEverySetting(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "do-not-print") {
 		t.Error("help shows a secret")
+	}
+}
+
+func TestCommandFlagsMixWithArguments(t *testing.T) {
+	var name string
+	extra := func(fs *flag.FlagSet) { fs.StringVar(&name, "name", "", "display name") }
+	c, rest, err := ParseCommand("user add", []string{"a@example.org", "--name", "Ann Lee", "--demo", "extra"}, env(nil), nil, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name != "Ann Lee" || !c.Demo || strings.Join(rest, ",") != "a@example.org,extra" {
+		t.Fatalf("name %q demo %v rest %q", name, c.Demo, rest)
+	}
+	var out bytes.Buffer
+	if _, _, err := ParseCommand("user add", []string{"--help"}, env(nil), &out, extra); err != ErrHelp || !strings.Contains(out.String(), "--name") {
+		t.Fatalf("help: %v\n%s", err, out.String())
+	}
+}
+
+func TestPublicURLMakesCookiesSecure(t *testing.T) {
+	c, _, err := Parse("serve", []string{"--public-url", "https://dossier.example.org/"}, env(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicURL != "https://dossier.example.org" || !c.SecureCookies() {
+		t.Fatalf("got %q secure=%v", c.PublicURL, c.SecureCookies())
 	}
 }

@@ -25,6 +25,7 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	Field   string // for invalid input: the field the message is about
 	Err     error
 }
 
@@ -40,6 +41,21 @@ func (e *Error) Unwrap() error { return e.Err }
 // E makes an error with a code and a formatted message.
 func E(code, format string, args ...any) error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Field makes an Invalid error about one input field, so forms can show
+// the message next to it and the API can name it.
+func Field(field, format string, args ...any) error {
+	return &Error{Code: Invalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldOf returns the field an error is about, or "".
+func FieldOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
 }
 
 // Wrap makes an error with a code and a message, keeping cause for the log.

@@ -55,6 +55,7 @@ type errorBody struct {
 	Error struct {
 		Code      string `json:"code"`
 		Message   string `json:"message"`
+		Field     string `json:"field,omitempty"`
 		RequestID string `json:"request_id,omitempty"`
 	} `json:"error"`
 }
@@ -78,7 +79,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	msg := errs.Message(err)
 	if strings.HasPrefix(c.Path(), "/api/") || !acceptsHTML(c) {
 		var body errorBody
-		body.Error.Code, body.Error.Message, body.Error.RequestID = code, msg, rid
+		body.Error.Code, body.Error.Message, body.Error.Field, body.Error.RequestID = code, msg, errs.FieldOf(err), rid
 		return c.Status(st).JSON(body)
 	}
 	view := ErrorView{Page: s.page(c, headingFor(st)), Heading: headingFor(st), Message: msg}

@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"html/template"
@@ -10,12 +11,19 @@ import (
 	"mime"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"dossier/internal/authz"
 )
 
 // pages lists every page template; each is parsed with the layout at start.
-var pages = []string{"home", "status", "error"}
+var pages = []string{"home", "status", "error",
+	"signin", "signin_mfa", "setup", "password",
+	"account", "account_mfa", "recovery_codes",
+	"admin_users", "admin_user", "admin_security", "admin_grants",
+	"audit"}
 
 // Page is what the layout needs; every view-model embeds it.
 type Page struct {
@@ -23,6 +31,17 @@ type Page struct {
 	Hospital string
 	Version  string
 	Nav      []NavItem
+	User     *PageUser // nil when nobody is signed in
+	CSRF     string    // goes into every form as _csrf
+	Flash    string    // a one-time note after a change: "Password changed."
+}
+
+// PageUser is the signed-in person as the layout shows them.
+type PageUser struct {
+	Name   string
+	Email  string
+	Domain string
+	Roles  []string
 }
 
 // NavItem is one entry of the main navigation.
@@ -74,6 +93,14 @@ func parseViews(files fs.FS) (*views, error) {
 			}
 			return "", fmt.Errorf("no static asset %q", name)
 		},
+		// when shows a time in UTC to the minute; the zero time is "never".
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return "never"
+			}
+			return t.UTC().Format("2006-01-02 15:04 UTC")
+		},
+		"join": strings.Join,
 	}
 	for _, name := range pages {
 		t, err := template.New(name).Funcs(funcs).ParseFS(files, "layout.html", name+".html")
@@ -104,17 +131,57 @@ func (s *Server) render(c *fiber.Ctx, name string, view any) error {
 	return c.Send(buf.Bytes())
 }
 
-// page fills the layout's part of a view-model.
+// page fills the layout's part of a view-model. The navigation offers
+// only what the viewer may open.
 func (s *Server) page(c *fiber.Ctx, title string) Page {
-	nav := []NavItem{
-		{Label: "Home", Href: "/"},
-		{Label: "Status", Href: "/status"},
-		{Label: "API", Href: "/api/v1/openapi.json"},
+	nav := []NavItem{{Label: "Home", Href: "/"}}
+	if s.can(c, authz.View, "user:*") {
+		nav = append(nav, NavItem{Label: "Users", Href: "/admin/users"})
 	}
+	if s.can(c, authz.View, "grant:*") {
+		nav = append(nav, NavItem{Label: "Permissions", Href: "/admin/grants"})
+	}
+	if s.can(c, authz.View, "audit:*") {
+		nav = append(nav, NavItem{Label: "Audit trail", Href: "/audit"})
+	}
+	nav = append(nav, NavItem{Label: "Status", Href: "/status"}, NavItem{Label: "API", Href: "/api/v1/openapi.json"})
 	for i := range nav {
-		nav[i].Current = nav[i].Href == c.Path()
+		nav[i].Current = nav[i].Href == c.Path() || nav[i].Href != "/" && strings.HasPrefix(c.Path(), nav[i].Href+"/")
 	}
-	return Page{Title: title, Hospital: s.cfg.Hospital, Version: s.cfg.Version, Nav: nav}
+	p := Page{Title: title, Hospital: s.cfg.Hospital, Version: s.cfg.Version, Nav: nav, CSRF: csrfToken(c), Flash: s.takeFlash(c)}
+	if v := viewer(c); v != nil {
+		p.User = &PageUser{Name: v.User.Name, Email: v.User.Email, Domain: v.Domain, Roles: v.Roles}
+	}
+	return p
+}
+
+const flashCookie = "dossier_flash"
+
+// flash leaves a one-line note for the page the browser is sent to next.
+func (s *Server) flash(c *fiber.Ctx, msg string) {
+	s.setCookie(c, flashCookie, base64.RawURLEncoding.EncodeToString([]byte(msg)), s.now().Add(time.Minute), fiber.CookieSameSiteLaxMode)
+}
+
+func (s *Server) takeFlash(c *fiber.Ctx) string {
+	v := c.Cookies(flashCookie)
+	if v == "" {
+		return ""
+	}
+	s.clearCookie(c, flashCookie)
+	b, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil || len(b) > 300 {
+		return ""
+	}
+	return string(b)
+}
+
+// redirect sends the browser on after a change (post/redirect/get), with
+// a note for the next page.
+func (s *Server) redirect(c *fiber.Ctx, to, note string) error {
+	if note != "" {
+		s.flash(c, note)
+	}
+	return c.Redirect(to, fiber.StatusSeeOther)
 }
 
 // static serves an embedded asset by its hashed name, cacheable forever.

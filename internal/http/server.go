@@ -14,6 +14,9 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"dossier/internal/access"
+	"dossier/internal/audit"
+	"dossier/internal/authz"
 	"dossier/templates"
 )
 
@@ -24,6 +27,21 @@ type Config struct {
 	BodyLimit    int64
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
+	// Domain is the hospital a viewer works in unless they chose another
+	// of theirs.
+	Domain string
+	// SecureCookies marks cookies Secure: people reach Dossier over https.
+	SecureCookies bool
+	// TrustedProxies may name the client in X-Real-IP; without them
+	// the client is the connection's peer.
+	TrustedProxies []string
+}
+
+// Services are the domain services handlers call.
+type Services struct {
+	Access *access.Service
+	Authz  *authz.Authorizer
+	Audit  *audit.Log
 }
 
 // Check is one store that must answer for Dossier to be ready.
@@ -42,16 +60,20 @@ type Server struct {
 	checks  []Check
 	metrics *metrics
 	now     func() time.Time
+	access  *access.Service
+	authz   *authz.Authorizer
+	audit   *audit.Log
 }
 
 // New builds the app. Templates are parsed here: a broken template stops
 // the start, not a request. reg receives the HTTP metrics.
-func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, checks []Check, now func() time.Time) (*Server, error) {
+func New(cfg Config, svc Services, log *slog.Logger, reg *prometheus.Registry, checks []Check, now func() time.Time) (*Server, error) {
 	v, err := parseViews(templates.FS)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, views: v, checks: checks, metrics: newMetrics(reg), now: now}
+	s := &Server{cfg: cfg, log: log, views: v, checks: checks, metrics: newMetrics(reg), now: now,
+		access: svc.Access, authz: svc.Authz, audit: svc.Audit}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "dossier",
 		ErrorHandler:          s.handleError,
@@ -61,6 +83,15 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, checks []Check,
 		IdleTimeout:           2 * time.Minute,
 		DisableStartupMessage: true,
 		ReadBufferSize:        16 << 10,
+		// Handlers hand form values, cookies and parameters to services that
+		// may keep them (caches, audit details); copy them out of fasthttp's
+		// reused buffers once, here, instead of at every call.
+		Immutable: true,
+		// Sign-in limits and the audit trail need the real client address.
+		EnableTrustedProxyCheck: len(cfg.TrustedProxies) > 0,
+		TrustedProxies:          cfg.TrustedProxies,
+		ProxyHeader:             proxyHeader(cfg.TrustedProxies),
+		EnableIPValidation:      true,
 	})
 	s.routes(reg)
 	return s, nil
@@ -89,15 +120,31 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	app.Get("/metrics", metricsHandler(reg))
 	app.Get("/static/:file", s.static)
 
+	app.Use(s.authenticate, s.csrf, s.enforceMFA)
 	app.Get("/", s.home)
 	app.Get("/status", s.status)
+	s.signInRoutes(app)
+	s.accountRoutes(app)
+	s.adminRoutes(app)
+	s.auditRoutes(app)
 
 	api := app.Group("/api/v1")
 	api.Get("/openapi.json", s.openAPI)
 	api.Get("/version", s.version)
+	api.Get("/me", s.signedIn, s.apiMe)
+	api.Get("/audit/events", s.signedIn, s.require(authz.Export, "audit:*"), s.apiAuditExport)
 	api.Use(s.apiNotFound)
 
 	app.Use(s.notFound)
+}
+
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	// X-Real-IP, not X-Forwarded-For: a proxy sets it to the peer it saw,
+	// while X-Forwarded-For keeps whatever the client sent in front.
+	return "X-Real-IP"
 }
 
 // withContext gives handlers a context that ends with the request.

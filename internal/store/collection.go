@@ -148,10 +148,34 @@ func (c *Collection) Delete(ctx context.Context, filter any) error {
 }
 
 // EnsureIndexes creates indexes; creating an existing one again is a no-op.
+// One request per index: the embedded engine drops the connection when one
+// createIndexes request names two or more indexes that already exist.
 func (c *Collection) EnsureIndexes(ctx context.Context, models ...mongo.IndexModel) error {
-	if len(models) == 0 {
-		return nil
+	for _, m := range models {
+		if _, err := c.c.Indexes().CreateOne(ctx, m); err != nil {
+			return c.s.mapErr("create index", err)
+		}
 	}
-	_, err := c.c.Indexes().CreateMany(ctx, models)
-	return c.s.mapErr("create index", err)
+	return nil
+}
+
+// Each decodes the documents matching filter one at a time, in the order
+// opts ask, and hands each to fn; memory stays flat however many match.
+// fn's error stops the walk and is returned as is.
+func Each[T any](ctx context.Context, c *Collection, filter any, fn func(T) error, opts ...*options.FindOptions) error {
+	cur, err := c.c.Find(ctx, filter, opts...)
+	if err != nil {
+		return c.s.mapErr("find", err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var v T
+		if err := cur.Decode(&v); err != nil {
+			return c.s.mapErr("find", err)
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	return c.s.mapErr("find", cur.Err())
 }

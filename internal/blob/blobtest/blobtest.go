@@ -109,6 +109,45 @@ func Run(t *testing.T, open func(testing.TB) *blob.Store) {
 		}
 	})
 
+	t.Run("List", func(t *testing.T) {
+		s := open(t)
+		put := func(key, body string) blob.Object {
+			t.Helper()
+			obj, err := s.Put(ctx, key, strings.NewReader(body), -1, blob.PutOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return obj
+		}
+		put("seals/b.json", "one")
+		put("seals/a.json", "first")
+		a2 := put("seals/a.json", "second, longer")
+		deep := put("seals/2026/c.json", "nested")
+		put("sealsish/d.json", "outside the prefix")
+		got, err := s.List(ctx, "seals/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := make([]string, len(got))
+		for i, o := range got {
+			keys[i] = o.Key
+		}
+		if strings.Join(keys, " ") != "seals/2026/c.json seals/a.json seals/b.json" {
+			t.Fatalf("listed %v, want the three keys under seals/ in key order", keys)
+		}
+		a := got[1]
+		if a.Versions != 2 || a.VersionID != a2.VersionID || a.Size != a2.Size || a.Deleted || a.LastModified.IsZero() {
+			t.Fatalf("seals/a.json listed as %+v, want 2 versions, latest %s of %d bytes", a, a2.VersionID, a2.Size)
+		}
+		if c := got[0]; c.Versions != 1 || c.VersionID != deep.VersionID {
+			t.Fatalf("seals/2026/c.json listed as %+v, want one version %s", c, deep.VersionID)
+		}
+		none, err := s.List(ctx, "nothing/")
+		if err != nil || len(none) != 0 {
+			t.Fatalf("empty prefix listed %v, %v; want nothing and no error", none, err)
+		}
+	})
+
 	for _, mode := range []blob.Mode{blob.Governance, blob.Compliance} {
 		t.Run("Retention"+string(mode), func(t *testing.T) {
 			s := open(t)

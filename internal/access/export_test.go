@@ -1,0 +1,4 @@
+package access
+
+// HashPassword exposes the hash for BenchmarkHashPassword.
+func HashPassword(password string) string { return hashPassword(password) }
