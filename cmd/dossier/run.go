@@ -112,7 +112,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go func() { served <- a.Serve(ln) }()
 	log.Info("dossier ready", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "startup_ms", time.Since(started).Milliseconds())
 	fmt.Fprintf(stdout, "Dossier is listening on http://%s\n", ln.Addr())
-	if err := welcome(ctx, a, publicURL(cfg, ln.Addr().String()), stdout); err != nil {
+	// The welcome finishes even when a signal arrives meanwhile: a stop
+	// request is answered right after it.
+	wctx, wcancel := context.WithTimeout(context.Background(), time.Minute)
+	err = welcome(wctx, a, publicURL(cfg, ln.Addr().String()), stdout)
+	wcancel()
+	if err != nil {
 		_ = a.Shutdown(context.Background())
 		return err
 	}
