@@ -59,74 +59,87 @@ func lockedError(wait time.Duration) error {
 	return errs.E(errs.Unauthorized, "Too many failed sign-ins. Try again in %d minutes.", m)
 }
 
-// lockedFor returns how long the longest lock among keys still runs; 0
-// when none is locked. Empty keys are skipped.
-func (s *Service) lockedFor(ctx context.Context, keys ...string) (time.Duration, error) {
-	now := s.now()
+// reserve counts an attempt against the account and address keys before
+// the secret is checked, so parallel guesses cannot all get through before
+// the first failure is counted. It returns how long the longest lock still
+// runs (0: go ahead). A success settles: the account count is cleared and
+// the address refunded, so only failures add up. Empty keys are skipped.
+func (s *Service) reserve(ctx context.Context, acct, addr string) (time.Duration, error) {
 	var wait time.Duration
-	for _, k := range keys {
-		if k == "" {
+	for _, k := range []struct {
+		key  string
+		most int
+	}{{acct, accountFailures}, {addr, addressFailures}} {
+		if k.key == "" {
 			continue
 		}
-		var l limit
-		err := s.limits.Get(ctx, bson.M{"_id": k}, &l)
-		if errs.Is(err, errs.NotFound) {
-			continue
-		}
+		w, err := s.attempt(ctx, k.key, k.most)
 		if err != nil {
 			return 0, err
 		}
-		wait = max(wait, l.LockedUntil.Sub(now))
+		wait = max(wait, w)
 	}
 	return wait, nil
 }
 
-// countFailure records one failed attempt against an account key and an
-// address key.
-// Either may be "" for none.
-func (s *Service) countFailure(ctx context.Context, acct, addr string) error {
-	if acct != "" {
-		if err := s.fail(ctx, acct, accountFailures); err != nil {
-			return err
+// attempt counts one attempt of key and returns how long it is locked: an
+// attempt beyond most in the window starts a lock. Each step is a single
+// conditional update, so concurrent attempts are all counted except, at
+// worst, a couple racing to open a new window.
+func (s *Service) attempt(ctx context.Context, key string, most int) (time.Duration, error) {
+	now := s.now()
+	cutoff := now.Add(-failureWindow)
+	// A window stays open while it is recent or while its lock runs, so a
+	// lock always lasts lockFor however late in the window it began.
+	open := bson.M{"_id": key, "$or": bson.A{bson.M{"start": bson.M{"$gt": cutoff}}, bson.M{"locked_until": bson.M{"$gt": now}}}}
+	for range 3 {
+		var l limit
+		err := s.limits.FindAndUpdate(ctx, open, bson.M{"$inc": bson.M{"count": 1}}, &l)
+		if err == nil {
+			if l.LockedUntil.After(now) {
+				return l.LockedUntil.Sub(now), nil
+			}
+			if l.Count > most {
+				_, err = s.limits.Update(ctx, bson.M{"_id": key}, bson.M{"$set": bson.M{"locked_until": now.Add(lockFor)}})
+				return lockFor, err
+			}
+			return 0, nil
 		}
+		if !errs.Is(err, errs.NotFound) {
+			return 0, err
+		}
+		// No window open: restart an old one, or make the first.
+		ok, err := s.limits.Update(ctx, bson.M{"_id": key, "start": bson.M{"$lte": cutoff}, "locked_until": bson.M{"$lte": now}},
+			bson.M{"$set": bson.M{"count": 1, "start": now, "locked_until": time.Time{}}})
+		if err != nil || ok {
+			return 0, err
+		}
+		if err = s.limits.Insert(ctx, limit{Key: key, Count: 1, Start: now}); !errs.Is(err, errs.Conflict) {
+			return 0, err
+		}
+		// Someone else opened the window meanwhile: count in theirs.
+	}
+	return 0, nil
+}
+
+// settle ends a successful attempt: the account's count is forgotten and
+// the address gets its attempt back.
+func (s *Service) settle(ctx context.Context, acct, addr string) error {
+	if err := s.clearFailures(ctx, acct); err != nil {
+		return err
 	}
 	if addr == "" {
 		return nil
 	}
-	return s.fail(ctx, addr, addressFailures)
-}
-
-// fail counts one failure of key and locks it at the limit. Each step is a
-// single conditional update, so concurrent failures are all counted except,
-// at worst, a couple racing to open a new window.
-func (s *Service) fail(ctx context.Context, key string, most int) error {
-	now := s.now()
-	cutoff := now.Add(-failureWindow)
-	for range 3 {
-		var l limit
-		err := s.limits.FindAndUpdate(ctx, bson.M{"_id": key, "start": bson.M{"$gt": cutoff}}, bson.M{"$inc": bson.M{"count": 1}}, &l)
-		if err == nil {
-			if l.Count >= most && !l.LockedUntil.After(now) {
-				_, err = s.limits.Update(ctx, bson.M{"_id": key}, bson.M{"$set": bson.M{"locked_until": now.Add(lockFor)}})
-			}
-			return err
-		}
-		if !errs.Is(err, errs.NotFound) {
-			return err
-		}
-		// No window open: restart an old one, or make the first.
-		fresh := limit{Key: key, Count: 1, Start: now}
-		ok, err := s.limits.Update(ctx, bson.M{"_id": key, "start": bson.M{"$lte": cutoff}},
-			bson.M{"$set": bson.M{"count": 1, "start": now, "locked_until": time.Time{}}})
-		if err != nil || ok {
-			return err
-		}
-		if err = s.limits.Insert(ctx, fresh); !errs.Is(err, errs.Conflict) {
-			return err
-		}
-		// Someone else opened the window meanwhile: count in theirs.
+	if _, err := s.limits.Update(ctx, bson.M{"_id": addr, "count": bson.M{"$gt": 0}}, bson.M{"$inc": bson.M{"count": -1}}); err != nil {
+		return err
 	}
-	return nil
+	// An address with nothing left against it needs no record.
+	err := s.limits.Delete(ctx, bson.M{"_id": addr, "count": bson.M{"$lte": 0}, "locked_until": bson.M{"$lte": s.now()}})
+	if errs.Is(err, errs.NotFound) {
+		return nil
+	}
+	return err
 }
 
 // clearFailures forgets an account key's failures after a success.

@@ -199,7 +199,7 @@ func (s *Service) ChangePassword(ctx context.Context, id, current, next string) 
 	}
 	actor := audit.ActorFrom(ctx)
 	acct, addr := accountKey(u.Email), addressKey(actor.IP)
-	if wait, err := s.lockedFor(ctx, acct, addr); err != nil {
+	if wait, err := s.reserve(ctx, acct, addr); err != nil {
 		return err
 	} else if wait > 0 {
 		return lockedError(wait)
@@ -211,13 +211,13 @@ func (s *Service) ChangePassword(ctx context.Context, id, current, next string) 
 		}
 	}
 	if !ok {
-		if err := s.countFailure(ctx, acct, addr); err != nil {
-			return err
-		}
 		if err := s.record(ctx, "user.password_change_failed", "user", u.ID, map[string]string{"reason": "wrong_password"}, nil); err != nil {
 			return err
 		}
 		return errs.Field("current", "The current password is incorrect.")
+	}
+	if err := s.settle(ctx, acct, addr); err != nil {
+		return err
 	}
 	if next == current {
 		return errs.Field("password", "Choose a password different from the current one.")

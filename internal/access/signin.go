@@ -58,7 +58,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string, c Client) 
 	}
 	addr := addressKey(c.IP)
 	anonymous := &audit.Actor{ID: "anonymous", Name: typed, IP: c.IP}
-	if wait, err := s.lockedFor(ctx, acct, addr); err != nil {
+	if wait, err := s.reserve(ctx, acct, addr); err != nil {
 		return SignIn{}, err
 	} else if wait > 0 {
 		if err := s.record(ctx, "auth.signin_failed", "user", "", map[string]string{"reason": "locked", "email": typed}, anonymous); err != nil {
@@ -92,9 +92,6 @@ func (s *Service) SignIn(ctx context.Context, email, password string, c Client) 
 		return SignIn{}, err
 	}
 	if reason != "" {
-		if err := s.countFailure(ctx, acct, addr); err != nil {
-			return SignIn{}, err
-		}
 		if err := s.record(ctx, "auth.signin_failed", "user", u.ID, map[string]string{"reason": reason, "email": typed}, anonymous); err != nil {
 			return SignIn{}, err
 		}
@@ -115,7 +112,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string, c Client) 
 		}
 		return SignIn{Token: token, Session: ch, User: u, NeedMFA: true}, nil
 	}
-	if err := s.clearFailures(ctx, acct); err != nil {
+	if err := s.settle(ctx, acct, addr); err != nil {
 		return SignIn{}, err
 	}
 	return s.startSession(ctx, u, c, "password")
@@ -163,7 +160,7 @@ func (s *Service) CompleteMFA(ctx context.Context, challenge, code string, c Cli
 	}
 	acct, addr := accountKey(u.Email), addressKey(c.IP)
 	actor := &audit.Actor{ID: u.ID, Name: u.Email, IP: c.IP}
-	if wait, err := s.lockedFor(ctx, acct, addr); err != nil {
+	if wait, err := s.reserve(ctx, acct, addr); err != nil {
 		return SignIn{}, err
 	} else if wait > 0 {
 		if err := s.record(ctx, "auth.signin_failed", "user", u.ID, map[string]string{"reason": "locked", "email": u.Email}, actor); err != nil {
@@ -176,9 +173,6 @@ func (s *Service) CompleteMFA(ctx context.Context, challenge, code string, c Cli
 		return SignIn{}, err
 	}
 	if method == "" {
-		if err := s.countFailure(ctx, acct, addr); err != nil {
-			return SignIn{}, err
-		}
 		if err := s.record(ctx, "auth.signin_failed", "user", u.ID, map[string]string{"reason": "wrong_code", "email": u.Email}, actor); err != nil {
 			return SignIn{}, err
 		}
@@ -195,7 +189,7 @@ func (s *Service) CompleteMFA(ctx context.Context, challenge, code string, c Cli
 	if method == "recovery_code" {
 		s.evictUser(u.ID) // cached users show how many codes are left
 	}
-	if err := s.clearFailures(ctx, acct); err != nil {
+	if err := s.settle(ctx, acct, addr); err != nil {
 		return SignIn{}, err
 	}
 	return s.startSession(ctx, u, c, "password+"+method)
@@ -212,7 +206,7 @@ func (s *Service) Reauthenticate(ctx context.Context, userID, password, code str
 	}
 	actor := audit.ActorFrom(ctx)
 	acct, addr := accountKey(u.Email), addressKey(actor.IP)
-	if wait, err := s.lockedFor(ctx, acct, addr); err != nil {
+	if wait, err := s.reserve(ctx, acct, addr); err != nil {
 		return err
 	} else if wait > 0 {
 		if err := s.record(ctx, "auth.reauth_failed", "user", u.ID, map[string]string{"reason": "locked"}, nil); err != nil {
@@ -246,15 +240,12 @@ func (s *Service) Reauthenticate(ctx context.Context, userID, password, code str
 		}
 	}
 	if reason != "" {
-		if err := s.countFailure(ctx, acct, addr); err != nil {
-			return err
-		}
 		if err := s.record(ctx, "auth.reauth_failed", "user", u.ID, map[string]string{"reason": reason}, nil); err != nil {
 			return err
 		}
 		return errs.E(errs.Unauthorized, "Password or code is incorrect.")
 	}
-	if err := s.clearFailures(ctx, acct); err != nil {
+	if err := s.settle(ctx, acct, addr); err != nil {
 		return err
 	}
 	return s.record(ctx, "auth.reauth", "user", u.ID, map[string]string{"mfa": boolWord(u.MFAEnrolled())}, nil)

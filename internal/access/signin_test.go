@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -271,4 +272,30 @@ func TestReauthenticate(t *testing.T) {
 			t.Fatalf("got %+v, %v", sess, err)
 		}
 	})
+}
+
+// TestParallelGuessesAreCounted: attempts are counted before the password
+// is checked, so a burst of parallel guesses gets no more checks than the
+// limit allows.
+func TestParallelGuessesAreCounted(t *testing.T) {
+	e := newEnv(t)
+	e.user(t, "alice@hospital.org", "Alice Moreau")
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = e.svc.SignIn(e.ctx, "alice@hospital.org", fmt.Sprintf("wrong guess number %d", i), office)
+		}()
+	}
+	wg.Wait()
+	checked := 0
+	for _, en := range e.audit.find("auth.signin_failed") {
+		if en.Details["reason"] == "wrong_password" {
+			checked++
+		}
+	}
+	if checked > 5 {
+		t.Fatalf("%d passwords were checked in a burst of 12; the limit is 5", checked)
+	}
 }
