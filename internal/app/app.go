@@ -90,7 +90,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, version stri
 	a.HTTP, err = dhttp.New(dhttp.Config{
 		Hospital: cfg.HospitalName, Version: version, BodyLimit: cfg.BodyLimit,
 		ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout,
-		Domain: cfg.Domain, SecureCookies: cfg.SecureCookies(), TrustedProxies: cfg.TrustedProxies,
+		Domain: cfg.Domain, SecureCookies: cfg.SecureCookies(), TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL,
 	}, dhttp.Services{Access: a.Access, Authz: a.Authz, Audit: a.Audit}, log, a.reg, checks, now)
 	if err != nil {
 		return nil, err

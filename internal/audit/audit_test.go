@@ -748,3 +748,18 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+func TestCSVExportIsInertInSpreadsheets(t *testing.T) {
+	e := newEnv(t)
+	ctx := audit.WithActor(context.Background(), audit.Actor{ID: "anonymous", Name: "=HYPERLINK(\"http://evil.example\")"})
+	if _, err := e.log.Append(ctx, audit.Entry{Action: "auth.signin_failed", ObjectType: "user"}); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := e.log.Export(ctx, &out, time.Time{}, "csv"); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), ",\"=HYPERLINK") || !strings.Contains(out.String(), "'=HYPERLINK") {
+		t.Fatalf("a formula reached the CSV as is:\n%s", out.String())
+	}
+}

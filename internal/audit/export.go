@@ -22,7 +22,12 @@ import (
 // then one row per event, details as compact JSON). Values are written exactly as stored,
 // so each row's hash can be recomputed (see canonical). It reads in batches
 // and never holds the whole log.
-func (l *Log) Export(ctx context.Context, w io.Writer, since time.Time, format string) error {
+//
+// In CSV, a cell that a spreadsheet would run as a formula (starting with
+// = + - @, tab or carriage return) gets a leading apostrophe; recompute
+// hashes from the jsonl export, which is exact. domains, when given, keeps
+// only events of those domains ("" for deployment-wide ones).
+func (l *Log) Export(ctx context.Context, w io.Writer, since time.Time, format string, domains ...string) error {
 	var write func(Event) error
 	var flush func() error
 	switch format {
@@ -38,19 +43,26 @@ func (l *Log) Export(ctx context.Context, w io.Writer, since time.Time, format s
 			return err
 		}
 		write = func(e Event) error {
-			return cw.Write([]string{
+			row := []string{
 				strconv.FormatInt(e.Seq, 10), e.Time.UTC().Format(time.RFC3339Nano),
 				e.ActorID, e.ActorName, e.ActorIP, e.Action, e.ObjectType, e.ObjectID, e.Domain,
 				compactJSON(e.Details), e.Prev, e.Hash,
-			})
+			}
+			for i, v := range row {
+				row[i] = inert(v)
+			}
+			return cw.Write(row)
 		}
 		flush = func() error { cw.Flush(); return cw.Error() }
 	default:
 		return errs.E(errs.Invalid, "Unknown export format %q: use jsonl or csv.", format)
 	}
-	var filter bson.M
+	filter := bson.M{}
 	if !since.IsZero() {
-		filter = bson.M{"time": bson.M{"$gte": since.UTC()}}
+		filter["time"] = bson.M{"$gte": since.UTC()}
+	}
+	if len(domains) > 0 {
+		filter["domain"] = bson.M{"$in": domains}
 	}
 	n := 0
 	err := l.walk(ctx, 0, filter, func(e Event) error {
@@ -88,12 +100,13 @@ type Query struct {
 	ActorID    string
 	// Action is one action ("user.create") or, ending in ".", every action
 	// that starts with it ("user.").
-	Action string
-	Domain string
-	Since  time.Time // at or after
-	Until  time.Time // before
-	Before int64     // only events numbered below this: the last Seq of the previous page
-	Limit  int       // 50 when zero; at most MaxListLimit
+	Action  string
+	Domain  string
+	Domains []string  // any of these ("" for deployment-wide events), when Domain is ""
+	Since   time.Time // at or after
+	Until   time.Time // before
+	Before  int64     // only events numbered below this: the last Seq of the previous page
+	Limit   int       // 50 when zero; at most MaxListLimit
 }
 
 // MaxListLimit is the most events List returns at once.
@@ -112,6 +125,9 @@ func (l *Log) List(ctx context.Context, q Query) ([]Event, error) {
 		if v != "" {
 			f[field] = v
 		}
+	}
+	if len(q.Domains) > 0 && q.Domain == "" {
+		f["domain"] = bson.M{"$in": q.Domains}
 	}
 	switch {
 	case strings.HasSuffix(q.Action, "."):
@@ -140,4 +156,12 @@ func (l *Log) List(ctx context.Context, q Query) ([]Event, error) {
 		return nil, err
 	}
 	return events, nil
+}
+
+// inert keeps a spreadsheet from running a cell as a formula.
+func inert(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }

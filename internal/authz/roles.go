@@ -65,7 +65,7 @@ func builtins() []Role {
 				{ClassDocument, []string{View, Acknowledge}},
 			}},
 		{Name: RoleDocumentController, Label: "Document controller",
-			Description: "Takes policy revisions through review and approval to publication, retires them, runs acknowledgement campaigns and sets per-document permissions.",
+			Description: "Takes policy revisions through review and approval to publication, retires them, runs acknowledgement campaigns.",
 			Grants: []Permission{
 				{ClassDocument, []string{View, Revise, Publish, Retire, Manage, Acknowledge}},
 			}},

@@ -107,10 +107,19 @@ func (s *Server) switchDomain(c *fiber.Ctx) error {
 	return s.redirect(c, "/", "You are now working in "+d+".")
 }
 
+// createToken asks for the password (and code) again: a token outlives
+// the session, so a stolen session must not be able to mint one.
 func (s *Server) createToken(c *fiber.Ctx) error {
+	ctx, v := c.UserContext(), viewer(c)
 	label := strings.TrimSpace(c.FormValue("label"))
-	secret, _, err := s.access.CreateToken(c.UserContext(), viewer(c).User.ID, label)
-	if err != nil && !errs.Is(err, errs.Invalid) {
+	err := s.access.Reauthenticate(ctx, v.User.ID, c.FormValue("password"), strings.TrimSpace(c.FormValue("code")))
+	field := "token_password"
+	var secret string
+	if err == nil {
+		secret, _, err = s.access.CreateToken(ctx, v.User.ID, label)
+		field = "label"
+	}
+	if err != nil && !errs.Is(err, errs.Invalid) && !errs.Is(err, errs.Unauthorized) {
 		return err
 	}
 	view, verr := s.accountView(c)
@@ -118,7 +127,7 @@ func (s *Server) createToken(c *fiber.Ctx) error {
 		return verr
 	}
 	if err != nil {
-		view.Errors["label"] = errs.Message(err)
+		view.Errors[field] = errs.Message(err)
 		view.TokenLabel = label
 		c.Status(fiber.StatusUnprocessableEntity)
 	} else {

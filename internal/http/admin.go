@@ -68,7 +68,13 @@ func (s *Server) adminUsersView(c *fiber.Ctx) (AdminUsersView, error) {
 		if q != "" && !strings.Contains(strings.ToLower(u.Email+" "+u.Name), q) || st != "" && u.Status != st {
 			continue
 		}
-		view.Users = append(view.Users, UserRow{User: u, Roles: s.authz.Roles(u.ID, v.Domain)})
+		// People of this hospital, and people with no role anywhere yet;
+		// other hospitals' staff are theirs to manage.
+		roles := s.authz.Roles(u.ID, v.Domain)
+		if len(roles) == 0 && len(s.authz.Domains(u.ID)) > 0 {
+			continue
+		}
+		view.Users = append(view.Users, UserRow{User: u, Roles: roles})
 	}
 	return view, nil
 }
@@ -124,8 +130,26 @@ func (s *Server) showPasswordLink(c *fiber.Ctx, u access.User, note string) erro
 		return err
 	}
 	view.Flash = note
-	view.PasswordLink = c.BaseURL() + "/password/" + token
+	view.PasswordLink = s.baseURL(c) + "/password/" + token
 	return s.render(c, "admin_user", view)
+}
+
+// mayManage checks that the viewer manages users in every hospital where
+// the person holds a role, so an administrator of one hospital cannot take
+// over another's staff, and that the person is not the viewer: changing
+// one's own sign-in goes through the account page, which asks for the
+// current password.
+func (s *Server) mayManage(c *fiber.Ctx, userID string, self bool) error {
+	v := viewer(c)
+	if !self && userID == v.User.ID {
+		return errs.E(errs.Forbidden, "Change your own account on your account page; another administrator can do this for you.")
+	}
+	for _, d := range append(s.authz.Domains(userID), v.Domain) {
+		if !s.authz.Can(v.User.ID, d, authz.Every(authz.ClassUser), authz.Manage) {
+			return errs.E(errs.Forbidden, "This person holds a role in %s, where you do not manage users.", d)
+		}
+	}
+	return nil
 }
 
 // AdminUserView is one user: status, roles per domain, second factor.
@@ -164,7 +188,9 @@ func (s *Server) adminUserView(c *fiber.Ctx, id string) (AdminUserView, error) {
 	view := AdminUserView{Page: s.page(c, u.Name), Subject: u, AllRoles: authz.BuiltinRoles(), Domain: v.Domain,
 		CanManage: s.can(c, authz.Manage, "user:*"), IsSelf: u.ID == v.User.ID, Sessions: len(sessions)}
 	for _, d := range domains {
-		view.Roles = append(view.Roles, DomainRoles{Domain: d, Roles: s.authz.Roles(u.ID, d)})
+		if s.authz.Can(v.User.ID, d, authz.Every(authz.ClassUser), authz.View) {
+			view.Roles = append(view.Roles, DomainRoles{Domain: d, Roles: s.authz.Roles(u.ID, d)})
+		}
 	}
 	return view, nil
 }
@@ -185,6 +211,9 @@ func (s *Server) addRole(c *fiber.Ctx) error {
 		return err
 	}
 	role, domain := c.FormValue("role"), c.FormValue("domain", viewer(c).Domain)
+	if err := s.authz.Check(viewer(c).User.ID, domain, authz.Every(authz.ClassUser), authz.Manage); err != nil {
+		return err
+	}
 	if err := s.authz.AddRole(c.UserContext(), u.ID, role, domain); err != nil {
 		return err
 	}
@@ -199,7 +228,10 @@ func (s *Server) removeRole(c *fiber.Ctx) error {
 	}
 	role, domain := c.FormValue("role"), c.FormValue("domain", v.Domain)
 	if u.ID == v.User.ID && role == authz.RoleAdmin {
-		return errs.E(errs.Invalid, "You cannot remove your own administrator role; ask another administrator.")
+		return errs.E(errs.Forbidden, "You cannot remove your own administrator role; ask another administrator.")
+	}
+	if err := s.authz.Check(v.User.ID, domain, authz.Every(authz.ClassUser), authz.Manage); err != nil {
+		return err
 	}
 	if err := s.authz.RemoveRole(c.UserContext(), u.ID, role, domain); err != nil {
 		return err
@@ -208,8 +240,8 @@ func (s *Server) removeRole(c *fiber.Ctx) error {
 }
 
 func (s *Server) disableUser(c *fiber.Ctx) error {
-	if c.Params("id") == viewer(c).User.ID {
-		return errs.E(errs.Invalid, "You cannot disable your own account.")
+	if err := s.mayManage(c, c.Params("id"), false); err != nil {
+		return err
 	}
 	if err := s.access.Disable(c.UserContext(), c.Params("id")); err != nil {
 		return err
@@ -218,6 +250,9 @@ func (s *Server) disableUser(c *fiber.Ctx) error {
 }
 
 func (s *Server) enableUser(c *fiber.Ctx) error {
+	if err := s.mayManage(c, c.Params("id"), false); err != nil {
+		return err
+	}
 	if err := s.access.Enable(c.UserContext(), c.Params("id")); err != nil {
 		return err
 	}
@@ -225,6 +260,9 @@ func (s *Server) enableUser(c *fiber.Ctx) error {
 }
 
 func (s *Server) resetMFA(c *fiber.Ctx) error {
+	if err := s.mayManage(c, c.Params("id"), false); err != nil {
+		return err
+	}
 	if err := s.access.ResetMFA(c.UserContext(), c.Params("id")); err != nil {
 		return err
 	}
@@ -232,6 +270,9 @@ func (s *Server) resetMFA(c *fiber.Ctx) error {
 }
 
 func (s *Server) passwordLink(c *fiber.Ctx) error {
+	if err := s.mayManage(c, c.Params("id"), false); err != nil {
+		return err
+	}
 	u, err := s.access.User(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
@@ -240,6 +281,9 @@ func (s *Server) passwordLink(c *fiber.Ctx) error {
 }
 
 func (s *Server) adminSignOutAll(c *fiber.Ctx) error {
+	if err := s.mayManage(c, c.Params("id"), true); err != nil {
+		return err
+	}
 	if err := s.access.SignOutEverywhere(c.UserContext(), c.Params("id")); err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func TestAdminUsers(t *testing.T) {
 		if got := a.App.Authz.Roles(u.ID, a.Config.Domain); len(got) != 1 || got[0] != "auditor" {
 			t.Fatalf("roles %v", got)
 		}
-		if r := b.Post("/admin/users/"+admin.ID+"/roles/remove", url.Values{"role": {"admin"}}); r.Status != 422 {
+		if r := b.Post("/admin/users/"+admin.ID+"/roles/remove", url.Values{"role": {"admin"}}); r.Status != 403 {
 			t.Fatalf("removed own admin role: %d", r.Status)
 		}
 		if len(auditEvents(t, a, "role.add")) == 0 {
@@ -121,14 +121,41 @@ func TestAuditPage(t *testing.T) {
 	if r := b.Post("/audit/verify", nil); r.Status != 200 || !strings.Contains(r.Body, "Intact:") {
 		t.Fatalf("verify: %d", r.Status)
 	}
-	r := b.Get("/audit/export?format=csv&since=2020-01-01")
+	r := b.Post("/audit/export", url.Values{"format": {"csv"}, "since": {"2020-01-01"}})
 	if r.Status != 200 || !strings.HasPrefix(r.Body, "seq,time,") || !strings.Contains(r.Header.Get("Content-Disposition"), "attachment") {
 		t.Fatalf("export: %d %s", r.Status, r.Header)
 	}
 	if len(auditEvents(t, a, "audit.export")) != 1 {
 		t.Fatal("the export was not audited")
 	}
-	if r := b.Get("/audit/export?format=xml"); r.Status != 422 {
+	if r := b.Post("/audit/export", url.Values{"format": {"xml"}}); r.Status != 422 {
 		t.Fatalf("bad format: %d", r.Status)
+	}
+}
+
+func TestAdminOfOneHospitalOnly(t *testing.T) {
+	a := testkit.StartApp(t)
+	admin := a.User(t, "admin")
+	other := a.User(t, "")
+	if err := a.App.Authz.AddRole(t.Context(), other.ID, "admin", "clinic"); err != nil {
+		t.Fatal(err)
+	}
+	b := a.Browser(t)
+	b.SignIn(admin)
+	if r := b.Post("/admin/users/"+admin.ID+"/roles", url.Values{"role": {"admin"}, "domain": {"clinic"}}); r.Status != 403 {
+		t.Fatalf("gave themselves a role in another hospital: %d", r.Status)
+	}
+	for _, action := range []string{"disable", "mfa/reset", "password-link", "signout-all"} {
+		if r := b.Post("/admin/users/"+other.ID+"/"+action, nil); r.Status != 403 {
+			t.Errorf("%s on another hospital's administrator: %d", action, r.Status)
+		}
+	}
+	for _, action := range []string{"password-link", "mfa/reset", "disable"} {
+		if r := b.Post("/admin/users/"+admin.ID+"/"+action, nil); r.Status != 403 {
+			t.Errorf("%s on themselves: %d", action, r.Status)
+		}
+	}
+	if r := b.Get("/admin/users"); strings.Contains(r.Body, other.Email) {
+		t.Error("another hospital's staff are listed")
 	}
 }

@@ -18,7 +18,9 @@ func (s *Server) auditRoutes(app *fiber.App) {
 	g := app.Group("/audit", s.signedIn, s.require(authz.View, "audit:*"))
 	g.Get("/", s.auditTrail)
 	g.Post("/verify", s.auditVerify)
-	g.Get("/export", s.require(authz.Export, "audit:*"), s.auditExport)
+	// A POST: the export itself is recorded, and a change must not be
+	// triggered by a link.
+	g.Post("/export", s.require(authz.Export, "audit:*"), s.auditExport)
 }
 
 // AuditView lists audit events newest first, filtered, a page at a time.
@@ -42,7 +44,8 @@ const auditPageSize = 50
 func (s *Server) auditView(c *fiber.Ctx) (AuditView, error) {
 	f := AuditFilter{ObjectType: strings.TrimSpace(c.Query("object_type")), ObjectID: strings.TrimSpace(c.Query("object_id")),
 		Actor: strings.TrimSpace(c.Query("actor")), Since: strings.TrimSpace(c.Query("since"))}
-	q := audit.Query{ObjectType: f.ObjectType, ObjectID: f.ObjectID, ActorID: f.Actor, Limit: auditPageSize + 1}
+	q := audit.Query{ObjectType: f.ObjectType, ObjectID: f.ObjectID, ActorID: f.Actor, Limit: auditPageSize + 1,
+		Domains: viewerDomains(viewer(c))}
 	if f.Since != "" {
 		since, err := time.Parse(time.DateOnly, f.Since)
 		if err != nil {
@@ -109,12 +112,12 @@ func (s *Server) apiAuditExport(c *fiber.Ctx) error {
 }
 
 func (s *Server) exportAudit(c *fiber.Ctx, download bool) error {
-	format := c.Query("format", "jsonl")
+	format := c.FormValue("format", c.Query("format", "jsonl"))
 	if format != "jsonl" && format != "csv" {
 		return errs.Field("format", "The format is jsonl or csv.")
 	}
 	var since time.Time
-	if v := c.Query("since"); v != "" {
+	if v := c.FormValue("since", c.Query("since")); v != "" {
 		d, err := time.Parse(time.DateOnly, v)
 		if err != nil {
 			return errs.Field("since", "Give the date as YYYY-MM-DD.")
@@ -123,7 +126,7 @@ func (s *Server) exportAudit(c *fiber.Ctx, download bool) error {
 	}
 	ctx := c.UserContext()
 	if _, err := s.audit.Append(ctx, audit.Entry{Action: "audit.export", ObjectType: "audit", Domain: viewer(c).Domain,
-		Details: map[string]string{"since": c.Query("since"), "format": format}}); err != nil {
+		Details: map[string]string{"since": since.Format(time.DateOnly), "format": format}}); err != nil {
 		return err
 	}
 	ctype := "application/x-ndjson"
@@ -139,12 +142,16 @@ func (s *Server) exportAudit(c *fiber.Ctx, download bool) error {
 	// Render into the response buffer: an error half-way still reaches the
 	// error handler instead of a truncated file that looks complete.
 	w := bufio.NewWriter(c.Response().BodyWriter())
-	if err := s.audit.Export(ctx, w, since, format); err != nil {
+	if err := s.audit.Export(ctx, w, since, format, viewerDomains(viewer(c))...); err != nil {
 		c.Response().ResetBody()
 		return err
 	}
 	return w.Flush()
 }
+
+// viewerDomains are the audit events a viewer may read: those of the
+// hospital they work in, and deployment-wide ones (sign-ins, accounts).
+func viewerDomains(v *Viewer) []string { return []string{v.Domain, ""} }
 
 // MeBody is GET /api/v1/me.
 type MeBody struct {

@@ -63,7 +63,7 @@ func TestSignIn(t *testing.T) {
 	})
 	t.Run("ErrSignedOutPagesRedirect", func(t *testing.T) {
 		r := a.Browser(t).Get("/account")
-		if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/signin?next=/account" {
+		if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/signin?next=%2Faccount" {
 			t.Fatalf("got %d %s", r.Status, r.Header.Get("Location"))
 		}
 	})
@@ -189,7 +189,10 @@ func TestAPIToken(t *testing.T) {
 	u := a.User(t, "auditor")
 	b := a.Browser(t)
 	b.SignIn(u)
-	r := b.Post("/account/tokens", url.Values{"label": {"GRC export"}})
+	if r := b.Post("/account/tokens", url.Values{"label": {"GRC export"}, "password": {"not my password"}}); r.Status != 422 || !strings.Contains(r.Body, `id="token-password-error"`) {
+		t.Fatalf("a token without the password: %d", r.Status)
+	}
+	r := b.Post("/account/tokens", url.Values{"label": {"GRC export"}, "password": {u.Password}})
 	secret := between(r.Body, `id="new-token">`, "<")
 	if r.Status != 200 || !strings.HasPrefix(secret, "dos_") {
 		t.Fatalf("token not shown: %d %q", r.Status, secret)

@@ -44,7 +44,9 @@ func (s *Server) csrf(c *fiber.Ctx) error {
 	if sent == "" {
 		sent = c.FormValue(csrfField)
 	}
-	if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(c.Cookies(csrfCookie))) != 1 {
+	// Compare with the token checked above: a short cookie planted by
+	// someone else has just been replaced and matches nothing.
+	if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
 		return errs.E(errs.Forbidden, "This form has expired or was sent from another site. Go back, reload the page and try again.")
 	}
 	return c.Next()

@@ -35,3 +35,23 @@ func TestRedactPath(t *testing.T) {
 		}
 	}
 }
+
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"/vendors?tier=1":      "/vendors?tier=1",
+		"/account#tokens":      "/account#tokens",
+		"":                     "/",
+		"https://evil.example": "/",
+		"//evil.example":       "/",
+		"/\\evil.example":      "/",
+		"/\t/evil.example":     "/",
+		"/\n/evil.example":     "/",
+		"/a\\b":                "/",
+		"javascript:alert(1)":  "/",
+		"/%09/evil.example":    "/%09/evil.example", // stays a path: the browser does not decode it into a host
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -44,6 +44,11 @@ type PageUser struct {
 	Roles  []string
 }
 
+// FieldView is one labelled input with its error, for the "input" template.
+type FieldView struct {
+	Name, ID, Label, Value, Error string
+}
+
 // NavItem is one entry of the main navigation.
 type NavItem struct {
 	Label   string
@@ -100,7 +105,19 @@ func parseViews(files fs.FS) (*views, error) {
 			}
 			return t.UTC().Format("2006-01-02 15:04 UTC")
 		},
+		// date shows a day; the zero time is "—".
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.UTC().Format("2 Jan 2006")
+		},
 		"join": strings.Join,
+		// field bundles what the "input" template needs for one labelled
+		// input: its name, label, value and the error beside it.
+		"field": func(name, label string, value any, errors map[string]string) FieldView {
+			return FieldView{Name: name, ID: strings.NewReplacer(".", "-", "_", "-").Replace(name), Label: label, Value: fmt.Sprint(value), Error: errors[name]}
+		},
 	}
 	for _, name := range pages {
 		t, err := template.New(name).Funcs(funcs).ParseFS(files, "layout.html", name+".html")

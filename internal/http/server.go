@@ -32,6 +32,9 @@ type Config struct {
 	Domain string
 	// SecureCookies marks cookies Secure: people reach Dossier over https.
 	SecureCookies bool
+	// PublicURL is where people reach Dossier (links shown to be passed
+	// on); empty: the address Dossier listens on.
+	PublicURL string
 	// TrustedProxies may name the client in X-Real-IP; without them
 	// the client is the connection's peer.
 	TrustedProxies []string
@@ -63,6 +66,7 @@ type Server struct {
 	access  *access.Service
 	authz   *authz.Authorizer
 	audit   *audit.Log
+	listen  string // the address Serve listens on
 }
 
 // New builds the app. Templates are parsed here: a broken template stops
@@ -156,7 +160,10 @@ func (s *Server) withContext(c *fiber.Ctx) error {
 }
 
 // Serve answers requests on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+func (s *Server) Serve(ln net.Listener) error {
+	s.listen = ln.Addr().String() // before the first request is accepted
+	return s.app.Listener(ln)
+}
 
 // Shutdown stops accepting connections and waits for in-flight requests,
 // at most until ctx ends.

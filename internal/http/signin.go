@@ -1,6 +1,7 @@
 package http
 
 import (
+	"net/url"
 	"strings"
 	"time"
 
@@ -51,7 +52,7 @@ func (s *Server) signIn(c *fiber.Ctx) error {
 	}
 	if res.NeedMFA {
 		s.setCookie(c, mfaCookie, res.Token, s.now().Add(5*time.Minute), fiber.CookieSameSiteStrictMode)
-		return c.Redirect("/signin/mfa?next="+next, fiber.StatusSeeOther)
+		return c.Redirect("/signin/mfa?next="+url.QueryEscape(next), fiber.StatusSeeOther)
 	}
 	s.startSession(c, res)
 	return c.Redirect(next, fiber.StatusSeeOther)
@@ -119,7 +120,19 @@ type SetupView struct {
 	Errors      map[string]string
 }
 
+// adminExists refuses the set-up page once an administrator exists: a
+// link printed earlier must not make a second one.
+func (s *Server) adminExists() error {
+	if len(s.authz.Members(authz.RoleAdmin, s.cfg.Domain)) > 0 {
+		return errs.E(errs.NotFound, "This set-up link is no longer valid: an administrator already exists. Ask them for an account.")
+	}
+	return nil
+}
+
 func (s *Server) setupForm(c *fiber.Ctx) error {
+	if err := s.adminExists(); err != nil {
+		return err
+	}
 	if err := s.access.SetupLinkValid(c.UserContext(), c.Params("token")); err != nil {
 		return err
 	}
@@ -130,6 +143,9 @@ func (s *Server) setupSubmit(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	v := SetupView{Page: s.page(c, "Set up the first administrator"), Email: strings.TrimSpace(c.FormValue("email")),
 		Name: strings.TrimSpace(c.FormValue("name")), Errors: map[string]string{}}
+	if err := s.adminExists(); err != nil {
+		return err
+	}
 	password := c.FormValue("password")
 	if password != c.FormValue("confirm") {
 		v.Errors["confirm"] = "The two passwords differ."

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -100,7 +101,7 @@ func (s *Server) signedIn(c *fiber.Ctx) error {
 	if c.Method() != fiber.MethodGet {
 		return errs.E(errs.Unauthorized, "Your session has ended. Sign in again and repeat the change.")
 	}
-	return c.Redirect("/signin?next="+safeNext(c.OriginalURL()), fiber.StatusSeeOther)
+	return c.Redirect("/signin?next="+url.QueryEscape(safeNext(c.OriginalURL())), fiber.StatusSeeOther)
 }
 
 // require lets the request through only when the viewer may do action to
@@ -132,7 +133,7 @@ func (s *Server) enforceMFA(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	p := c.Path()
-	if p == "/account/mfa" || p == "/signout" || p == "/status" || strings.HasPrefix(p, "/api/") {
+	if p == "/account/mfa" || p == "/signout" || p == "/status" {
 		return c.Next()
 	}
 	required, err := s.access.MFARequiredRoles(c.UserContext())
@@ -141,18 +142,42 @@ func (s *Server) enforceMFA(c *fiber.Ctx) error {
 	}
 	for _, r := range v.Roles {
 		if slices.Contains(required, r) {
+			if strings.HasPrefix(p, "/api/") {
+				return errs.E(errs.Forbidden, "Your role requires two-step sign-in: enrol on your account page first.")
+			}
 			return c.Redirect("/account/mfa?required=1", fiber.StatusSeeOther)
 		}
 	}
 	return c.Next()
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// safeNext keeps a post-sign-in redirect on this site: a path, never a
+// scheme or host, and no control characters or backslashes (browsers drop
+// tabs and read "\\" as "/", which would turn "/\t/evil" into "//evil").
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\") {
+		return "/"
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/"
 	}
 	return next
+}
+
+// baseURL is where people reach Dossier, for links shown to be passed on:
+// the configured public address, never the request's Host header, which a
+// client chooses.
+func (s *Server) baseURL(c *fiber.Ctx) string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL
+	}
+	return "http://" + s.listen
 }
 
 func (s *Server) setCookie(c *fiber.Ctx, name, value string, expires time.Time, sameSite string) {
