@@ -127,12 +127,6 @@ func (s *Service) ResetMFA(ctx context.Context, userID string) error {
 	return s.record(ctx, "auth.mfa_reset", "user", u.ID, map[string]string{"email": u.Email}, nil)
 }
 
-// RecoveryCodesLeft is how many unused recovery codes a user has.
-func (s *Service) RecoveryCodesLeft(ctx context.Context, userID string) (int, error) {
-	u, err := s.User(ctx, userID)
-	return u.RecoveryCodesLeft(), err
-}
-
 // matchTOTP finds the step whose code is code, within the allowed skew.
 func matchTOTP(secret, code string, now time.Time) (int64, bool) {
 	if len(code) != totpDigits {

@@ -89,8 +89,8 @@ func TestMFA(t *testing.T) {
 				t.Fatal("a recovery code is stored in clear")
 			}
 		}
-		if n, _ := e.svc.RecoveryCodesLeft(e.ctx, u.ID); n != 10 {
-			t.Fatalf("%d codes left", n)
+		if got, _ := e.svc.User(e.ctx, u.ID); got.RecoveryCodesLeft() != 10 {
+			t.Fatalf("%d codes left", got.RecoveryCodesLeft())
 		}
 		e.audit.last(t, "auth.mfa_enrolled")
 		_, err = e.svc.BeginMFA(e.ctx, u.ID)
@@ -143,8 +143,8 @@ func TestMFA(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.secret(res.Token)
-		if n, _ := e.svc.RecoveryCodesLeft(e.ctx, u.ID); n != 9 {
-			t.Fatalf("%d codes left, want 9", n)
+		if got, _ := e.svc.User(e.ctx, u.ID); got.RecoveryCodesLeft() != 9 {
+			t.Fatalf("%d codes left, want 9", got.RecoveryCodesLeft())
 		}
 		ch = e.signIn(t, "alice@hospital.org", office)
 		_, err = e.svc.CompleteMFA(e.ctx, ch.Token, recovery[0], office)

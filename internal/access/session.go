@@ -223,20 +223,6 @@ func (s *Service) Sessions(ctx context.Context, userID string) ([]Session, error
 	return live, nil
 }
 
-// RecordReauth notes on a session that its user has just re-entered their
-// password (and code): signatures may ask for it to be recent.
-func (s *Service) RecordReauth(ctx context.Context, sessionID string) error {
-	ok, err := s.sessions.Update(ctx, bson.M{"_id": sessionID}, bson.M{"$set": bson.M{"reauth_at": s.now()}})
-	if err != nil {
-		return err
-	}
-	s.sessionCache.evict(sessionID)
-	if !ok {
-		return sessionEnded()
-	}
-	return nil
-}
-
 // Sweep deletes what has expired: sessions, sign-in limits, links. There
 // are no TTL indexes on the embedded engine, so a background job calls this
 // now and then (hourly is plenty). It scans; that is fine off the hot path.

@@ -256,22 +256,6 @@ func TestReauthenticate(t *testing.T) {
 		// The same code again is a replay.
 		wantCode(t, e.svc.Reauthenticate(ctx, u.ID, password, c), errs.Unauthorized)
 	})
-	t.Run("RecordReauthOnSession", func(t *testing.T) {
-		e.clock.Advance(30 * time.Second)
-		ch := e.signIn(t, "alice@hospital.org", office)
-		res, err := e.svc.CompleteMFA(e.ctx, ch.Token, code(t, e, secret), office)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.secret(res.Token)
-		if err := e.svc.RecordReauth(e.ctx, res.Session.ID); err != nil {
-			t.Fatal(err)
-		}
-		sess, _, err := e.svc.Authenticate(e.ctx, res.Token)
-		if err != nil || !sess.ReauthAt.Equal(e.clock.Now()) {
-			t.Fatalf("got %+v, %v", sess, err)
-		}
-	})
 }
 
 // TestParallelGuessesAreCounted: attempts are counted before the password

@@ -76,24 +76,6 @@ func (a *Authorizer) Members(role, domain string) []string {
 	return sortedUnique(users)
 }
 
-// AllDomains lists every domain that appears in a role, group or grant,
-// sorted.
-func (a *Authorizer) AllDomains() []string {
-	var ds []string
-	for _, r := range a.filtered("g", 0) {
-		ds = append(ds, r[2])
-	}
-	for _, r := range a.filtered("g2", 0) {
-		ds = append(ds, r[2])
-	}
-	for _, r := range a.filtered("p", 0) {
-		if r[1] != anyDomain {
-			ds = append(ds, r[1])
-		}
-	}
-	return sortedUnique(ds)
-}
-
 // Grant lets subject — a user id or "role:<name>" — do action to object in
 // domain, where object is one object ("document:7") or one group
 // ("group:policies"). What built-in roles may do to whole classes is fixed.

@@ -18,6 +18,8 @@ func (s *Server) accountRoutes(app *fiber.App) {
 	g.Get("/", s.account)
 	g.Post("/password", s.changePassword)
 	g.Post("/signout-all", s.signOutAll)
+	g.Post("/sessions/:id/signout", s.signOutSession)
+	g.Post("/name", s.changeName)
 	g.Post("/domain", s.switchDomain)
 	g.Post("/tokens", s.createToken)
 	g.Post("/tokens/:id/revoke", s.revokeToken)
@@ -96,6 +98,33 @@ func (s *Server) signOutAll(c *fiber.Ctx) error {
 	}
 	s.clearCookie(c, sessionCookie)
 	return s.redirect(c, "/signin", "You have signed out on every device.")
+}
+
+// signOutSession ends one of the viewer's other sessions: a browser left
+// signed in elsewhere.
+func (s *Server) signOutSession(c *fiber.Ctx) error {
+	if err := s.access.SignOutSession(c.UserContext(), viewer(c).User.ID, c.Params("id")); err != nil {
+		return err
+	}
+	return s.redirect(c, "/account", "That session has ended.")
+}
+
+func (s *Server) changeName(c *fiber.Ctx) error {
+	name := strings.TrimSpace(c.FormValue("name"))
+	err := s.access.SetName(c.UserContext(), viewer(c).User.ID, name)
+	if err == nil {
+		return s.redirect(c, "/account", "Name saved.")
+	}
+	if !errs.Is(err, errs.Invalid) {
+		return err
+	}
+	view, verr := s.accountView(c)
+	if verr != nil {
+		return verr
+	}
+	view.Errors["name"] = errs.Message(err)
+	c.Status(fiber.StatusUnprocessableEntity)
+	return s.render(c, "account", view)
 }
 
 func (s *Server) switchDomain(c *fiber.Ctx) error {

@@ -392,3 +392,32 @@ func TestClientAddressFromTrustedProxyOnly(t *testing.T) {
 		}
 	})
 }
+
+func TestAccountSessions(t *testing.T) {
+	a := testkit.StartApp(t)
+	u := a.User(t, "staff")
+	here, there := a.Browser(t), a.Browser(t)
+	here.SignIn(u)
+	there.SignIn(u)
+	sessions, err := a.App.Access.Sessions(t.Context(), u.ID)
+	if err != nil || len(sessions) != 2 {
+		t.Fatalf("sessions %d %v", len(sessions), err)
+	}
+	page := here.Get("/account")
+	for _, s := range sessions {
+		if strings.Contains(page.Body, "/account/sessions/"+s.ID+"/signout") {
+			if r := here.Post("/account/sessions/"+s.ID+"/signout", nil); r.Status != http.StatusSeeOther {
+				t.Fatalf("sign out the other session: %d", r.Status)
+			}
+		}
+	}
+	if r := there.Get("/account"); r.Status != http.StatusSeeOther {
+		t.Fatalf("the other browser is still signed in: %d", r.Status)
+	}
+	if r := here.Get("/account"); r.Status != 200 {
+		t.Fatalf("this browser was signed out too: %d", r.Status)
+	}
+	if r := here.Post("/account/name", url.Values{"name": {""}}); r.Status != 422 || !strings.Contains(r.Body, `id="name-error"`) {
+		t.Fatalf("empty name: %d", r.Status)
+	}
+}
