@@ -26,20 +26,22 @@ import (
 	"dossier/internal/embedded"
 	dhttp "dossier/internal/http"
 	"dossier/internal/store"
+	"dossier/internal/supplier"
 )
 
 // App is a running Dossier: its stores, its services and, when serving,
 // its HTTP server.
 type App struct {
-	cfg    config.Config
-	log    *slog.Logger
-	now    func() time.Time
-	DB     *store.Store
-	Files  *blob.Store
-	Audit  *audit.Log
-	Access *access.Service
-	Authz  *authz.Authorizer
-	HTTP   *dhttp.Server // nil in a command-line tool
+	cfg       config.Config
+	log       *slog.Logger
+	now       func() time.Time
+	DB        *store.Store
+	Files     *blob.Store
+	Audit     *audit.Log
+	Access    *access.Service
+	Authz     *authz.Authorizer
+	Suppliers *supplier.Service
+	HTTP      *dhttp.Server // nil in a command-line tool
 
 	mongo     *embedded.MongoDB
 	s3        *embedded.S3
@@ -57,6 +59,7 @@ func Migrations() []store.Migration {
 		{Version: 1, Name: "users, sessions, tokens and sign-in limits", Up: access.Migrate},
 		{Version: 2, Name: "authorization rules and built-in roles", Up: authz.Migrate},
 		{Version: 3, Name: "audit trail", Up: audit.Migrate},
+		{Version: 4, Name: "supplier register", Up: supplier.Migrate},
 	}
 }
 
@@ -77,6 +80,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, version stri
 	if err := a.openStores(ctx, a.cfg); err != nil {
 		return nil, err
 	}
+	// Stored tiers and due dates follow the rubric in the settings.
+	if n, err := a.Suppliers.Rescore(audit.WithActor(ctx, audit.System)); err != nil {
+		return nil, fmt.Errorf("rescore vendors: %w", err)
+	} else if n > 0 {
+		log.Info("vendors rescored with the configured risk rubric", "vendors", n)
+	}
 	if a.mongo != nil || a.s3 != nil {
 		if err := writeEngines(cfg.DataDir, a.handshakeInfo()); err != nil {
 			return nil, fmt.Errorf("data folder %s: %w", cfg.DataDir, err)
@@ -91,7 +100,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, version stri
 		Hospital: cfg.HospitalName, Version: version, BodyLimit: cfg.BodyLimit,
 		ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout,
 		Domain: cfg.Domain, SecureCookies: cfg.SecureCookies(), TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL,
-	}, dhttp.Services{Access: a.Access, Authz: a.Authz, Audit: a.Audit}, log, a.reg, checks, now)
+	}, dhttp.Services{Access: a.Access, Authz: a.Authz, Audit: a.Audit, Suppliers: a.Suppliers}, log, a.reg, checks, now)
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +248,7 @@ func (a *App) openStores(ctx context.Context, cfg config.Config) (err error) {
 	if err != nil {
 		return fmt.Errorf("authorization policy: %w", err)
 	}
+	a.Suppliers = supplier.New(a.DB, a.Files, supplier.Options{Rubric: a.cfg.Risk, Audit: a.Audit, Users: a.Access, Now: a.now})
 	return nil
 }
 

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"time"
 
 	"dossier/internal/authz"
@@ -28,14 +29,15 @@ type DemoUser struct {
 }
 
 // SeedDemo creates one user per built-in role on an empty database, each
-// with a random password, so a newcomer can try every role. On a database
-// that has users it does nothing.
+// with a random password, so a newcomer can try every role, and a sample
+// supplier register. On a database that has users it does nothing.
 func (a *App) SeedDemo(ctx context.Context) ([]DemoUser, error) {
 	n, err := a.Access.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return nil, err
 	}
 	var out []DemoUser
+	owners := map[string]string{}
 	for _, r := range authz.BuiltinRoles() {
 		email := r.Name + "@demo.example.org"
 		u, err := a.Access.CreateUser(ctx, email, "Demo "+r.Label)
@@ -50,6 +52,10 @@ func (a *App) SeedDemo(ctx context.Context) ([]DemoUser, error) {
 			return nil, err
 		}
 		out = append(out, DemoUser{Role: r.Name, Email: email, Password: password})
+		owners[r.Name] = u.ID
+	}
+	if err := a.Suppliers.SeedDemo(ctx, a.cfg.Domain, owners); err != nil {
+		return nil, fmt.Errorf("demo supplier register: %w", err)
 	}
 	return out, nil
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"dossier/internal/risk"
 )
 
 // Config is everything `dossier serve` needs to start.
@@ -38,6 +40,7 @@ type Config struct {
 	SessionIdle     time.Duration
 	SessionMax      time.Duration
 	Demo            bool // seed one demo user per role on an empty database
+	Risk            risk.Rubric
 }
 
 // SecureCookies reports whether cookies must carry the Secure flag: when
@@ -204,6 +207,15 @@ var settings = []setting{
 		set: func(c *Config, v string) (err error) { c.SessionIdle, err = parseDuration(v); return err }},
 	{env: "DOSSIER_SESSION_MAX", flag: "session-max", def: "12h", help: "a session ends this long after sign-in, however active",
 		set: func(c *Config, v string) (err error) { c.SessionMax, err = parseDuration(v); return err }},
+	{env: "DOSSIER_RISK_WEIGHTS", flag: "risk-weights", def: "data=35,access=25,clinical=20,downtime=10,volume=10", help: "points each inherent-risk factor can add, summing to 100",
+		set: func(c *Config, v string) (err error) { c.Risk.Weights, err = risk.ParseWeights(v); return err }},
+	{env: "DOSSIER_RISK_TIERS", flag: "risk-tiers", def: "65,35", help: "lowest scores of tier 1 (critical) and tier 2 (high); below is tier 3",
+		set: func(c *Config, v string) (err error) {
+			c.Risk.Tier1, c.Risk.Tier2, err = risk.ParseTiers(v)
+			return err
+		}},
+	{env: "DOSSIER_REASSESS_MONTHS", flag: "reassess-months", def: "12,24,36", help: "months between security assessments for tiers 1, 2 and 3",
+		set: func(c *Config, v string) (err error) { c.Risk.Reassess, err = risk.ParseIntervals(v); return err }},
 	{env: "DOSSIER_DEMO", flag: "demo", def: "false", boolean: true, help: "on an empty database, create one demo user per role and print their sign-in details once",
 		set: func(c *Config, v string) (err error) { c.Demo, err = parseBool(v); return err }},
 }
@@ -269,6 +281,9 @@ func ParseCommand(command string, args []string, getenv func(string) string, out
 		}
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
+	}
+	if err := c.Risk.Validate(); err != nil {
+		return c, nil, fmt.Errorf("risk rubric (DOSSIER_RISK_*): %v", err)
 	}
 	if c.S3.Endpoint != "" && (c.S3.AccessKey == "" || c.S3.SecretKey == "") {
 		return c, nil, errors.New("DOSSIER_S3_ENDPOINT needs DOSSIER_S3_ACCESS_KEY and DOSSIER_S3_SECRET_KEY")

@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"dossier/internal/authz"
+	"dossier/internal/risk"
 )
 
 // pages lists every page template; each is parsed with the layout at start.
@@ -23,7 +24,8 @@ var pages = []string{"home", "status", "error",
 	"signin", "signin_mfa", "setup", "password",
 	"account", "account_mfa", "recovery_codes",
 	"admin_users", "admin_user", "admin_security", "admin_grants",
-	"audit"}
+	"audit",
+	"vendors", "vendor", "vendor_form", "vendor_import"}
 
 // Page is what the layout needs; every view-model embeds it.
 type Page struct {
@@ -113,6 +115,13 @@ func parseViews(files fs.FS) (*views, error) {
 			return t.UTC().Format("2 Jan 2006")
 		},
 		"join": strings.Join,
+		// tier shows a risk tier in words: "Tier 1 · critical".
+		"tier": func(t int) string {
+			if t == 0 {
+				return "Not yet tiered"
+			}
+			return fmt.Sprintf("Tier %d · %s", t, risk.TierName(t))
+		},
 		// field bundles what the "input" template needs for one labelled
 		// input: its name, label, value and the error beside it.
 		"field": func(name, label string, value any, errors map[string]string) FieldView {
@@ -152,6 +161,9 @@ func (s *Server) render(c *fiber.Ctx, name string, view any) error {
 // only what the viewer may open.
 func (s *Server) page(c *fiber.Ctx, title string) Page {
 	nav := []NavItem{{Label: "Home", Href: "/"}}
+	if s.can(c, authz.View, "vendor:*") {
+		nav = append(nav, NavItem{Label: "Suppliers", Href: "/vendors"})
+	}
 	if s.can(c, authz.View, "user:*") {
 		nav = append(nav, NavItem{Label: "Users", Href: "/admin/users"})
 	}

@@ -17,6 +17,7 @@ import (
 	"dossier/internal/access"
 	"dossier/internal/audit"
 	"dossier/internal/authz"
+	"dossier/internal/supplier"
 	"dossier/templates"
 )
 
@@ -42,9 +43,10 @@ type Config struct {
 
 // Services are the domain services handlers call.
 type Services struct {
-	Access *access.Service
-	Authz  *authz.Authorizer
-	Audit  *audit.Log
+	Access    *access.Service
+	Authz     *authz.Authorizer
+	Audit     *audit.Log
+	Suppliers *supplier.Service
 }
 
 // Check is one store that must answer for Dossier to be ready.
@@ -56,17 +58,18 @@ type Check struct {
 
 // Server is the Fiber app with its routes.
 type Server struct {
-	app     *fiber.App
-	cfg     Config
-	log     *slog.Logger
-	views   *views
-	checks  []Check
-	metrics *metrics
-	now     func() time.Time
-	access  *access.Service
-	authz   *authz.Authorizer
-	audit   *audit.Log
-	listen  string // the address Serve listens on
+	app       *fiber.App
+	cfg       Config
+	log       *slog.Logger
+	views     *views
+	checks    []Check
+	metrics   *metrics
+	now       func() time.Time
+	access    *access.Service
+	authz     *authz.Authorizer
+	audit     *audit.Log
+	suppliers *supplier.Service
+	listen    string // the address Serve listens on
 }
 
 // New builds the app. Templates are parsed here: a broken template stops
@@ -77,7 +80,7 @@ func New(cfg Config, svc Services, log *slog.Logger, reg *prometheus.Registry, c
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, views: v, checks: checks, metrics: newMetrics(reg), now: now,
-		access: svc.Access, authz: svc.Authz, audit: svc.Audit}
+		access: svc.Access, authz: svc.Authz, audit: svc.Audit, suppliers: svc.Suppliers}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "dossier",
 		ErrorHandler:          s.handleError,
@@ -131,12 +134,14 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.accountRoutes(app)
 	s.adminRoutes(app)
 	s.auditRoutes(app)
+	s.vendorRoutes(app)
 
 	api := app.Group("/api/v1")
 	api.Get("/openapi.json", s.openAPI)
 	api.Get("/version", s.version)
 	api.Get("/me", s.signedIn, s.apiMe)
 	api.Get("/audit/events", s.signedIn, s.require(authz.Export, "audit:*"), s.apiAuditExport)
+	s.vendorAPIRoutes(api)
 	api.Use(s.apiNotFound)
 
 	app.Use(s.notFound)

@@ -1,0 +1,201 @@
+package http_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"dossier/internal/supplier"
+	"dossier/internal/testkit"
+)
+
+func pacsForm() url.Values {
+	return url.Values{
+		"legal_name": {"Northwind Imaging, Inc."}, "trading_name": {"Northwind PACS"}, "registration_id": {"US-84-1234567"},
+		"website": {"https://northwind-imaging.example"}, "systems": {"pacs", "ris"}, "data": {"phi"}, "records": {"250,000"},
+		"access": {"remote"}, "clinical": {"high"}, "downtime_hours": {"4"},
+		"contacts.0.role": {"security"}, "contacts.0.name": {"Ada Park"}, "contacts.0.email": {"security@northwind-imaging.example"},
+	}
+}
+
+func TestVendorForms(t *testing.T) {
+	a := testkit.StartApp(t)
+	proc := a.User(t, "procurement")
+	b := a.Browser(t)
+	b.SignIn(proc)
+
+	r := b.Post("/vendors", pacsForm())
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/vendors/") {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	path := r.Header.Get("Location")
+	page := b.Get(path)
+	if page.Status != 200 || !strings.Contains(page.Body, "Tier 1 · critical") || !strings.Contains(page.Body, "Handles protected health information") {
+		t.Fatalf("vendor page: %d", page.Status)
+	}
+
+	t.Run("ErrFieldsNextToThem", func(t *testing.T) {
+		f := pacsForm()
+		f.Set("legal_name", "")
+		f.Set("website", "not a site")
+		f.Set("contacts.0.email", "nobody-at-all")
+		r := b.Post("/vendors", f)
+		if r.Status != 422 || !strings.Contains(r.Body, `id="legal-name-error"`) || !strings.Contains(r.Body, `id="contacts-0-email-error"`) ||
+			!strings.Contains(r.Body, `value="Northwind PACS"`) {
+			t.Fatalf("got %d", r.Status)
+		}
+	})
+	t.Run("ErrDuplicateLinksToExisting", func(t *testing.T) {
+		f := pacsForm()
+		f.Set("legal_name", "NORTHWIND imaging inc")
+		f.Set("registration_id", "")
+		r := b.Post("/vendors", f)
+		if r.Status != 409 || !strings.Contains(r.Body, `href="`+path+`"`) {
+			t.Fatalf("got %d", r.Status)
+		}
+	})
+	t.Run("ErrConcurrentEditKeepsInput", func(t *testing.T) {
+		f := pacsForm()
+		f.Set("version", between(b.Get(path+"/edit").Body, `name="version" value="`, `"`))
+		f.Set("notes", "first editor")
+		if r := b.Post(path, f); r.Status != http.StatusSeeOther {
+			t.Fatalf("first save: %d %s", r.Status, r.Body)
+		}
+		f.Set("notes", "second editor's careful notes")
+		r := b.Post(path, f)
+		if r.Status != 409 || !strings.Contains(r.Body, "not saved") || !strings.Contains(r.Body, "second editor&#39;s careful notes") {
+			t.Fatalf("stale save: %d", r.Status)
+		}
+	})
+	t.Run("ErrActivateNeedsApproveAndChecklist", func(t *testing.T) {
+		version := func() string { return between(b.Get(path).Body, `name="version" value="`, `"`) }
+		if r := b.Post(path+"/transition", url.Values{"to": {"onboarding"}, "version": {version()}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("onboarding: %d %s", r.Status, r.Body)
+		}
+		current := version()
+		if r := b.Post(path+"/transition", url.Values{"to": {"active"}, "version": {current}}); r.Status != 403 {
+			t.Fatalf("procurement made a vendor active: %d", r.Status)
+		}
+		rb := a.Browser(t)
+		rb.SignIn(a.User(t, "security_reviewer"))
+		r := rb.Post(path+"/transition", url.Values{"to": {"active"}, "version": {current}})
+		if r.Status != 422 || !strings.Contains(r.Body, "Legal contact") {
+			t.Fatalf("activation without a legal contact: %d", r.Status)
+		}
+	})
+}
+
+func TestVendorPermissions(t *testing.T) {
+	a := testkit.StartApp(t)
+	for role, want := range map[string]struct{ list, create int }{
+		"procurement": {200, 200}, "security_reviewer": {200, 403}, "legal": {200, 403}, "auditor": {200, 403}, "staff": {403, 403},
+	} {
+		b := a.Browser(t)
+		b.SignIn(a.User(t, role))
+		if r := b.Get("/vendors"); r.Status != want.list {
+			t.Errorf("%s: list %d, want %d", role, r.Status, want.list)
+		}
+		if r := b.Get("/vendors/new"); r.Status != want.create {
+			t.Errorf("%s: new-vendor form %d, want %d", role, r.Status, want.create)
+		}
+	}
+}
+
+func TestVendorAPI(t *testing.T) {
+	a := testkit.StartApp(t)
+	proc := a.User(t, "procurement")
+	token, _, err := a.App.Access.CreateToken(t.Context(), proc.ID, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(method, path, body string) testkit.Response {
+		return a.Browser(t).Do(method, path, strings.NewReader(body), http.Header{
+			"Authorization": {"Bearer " + token}, "Content-Type": {"application/json"}, "Accept": {"application/json"}})
+	}
+	r := call("POST", "/api/v1/vendors", `{"legal_name":"Harbor Lab Analytics","systems":["lab"],"data":["phi"],"access":["medical_device"],"clinical":"high"}`)
+	var v struct {
+		ID      string
+		Version int64
+		Risk    struct{ Tier int }
+	}
+	if err := json.Unmarshal([]byte(r.Body), &v); r.Status != 201 || err != nil || v.Risk.Tier != 1 {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	if r := call("POST", "/api/v1/vendors", `{"legal_name":"Harbor Lab Analytics"}`); r.Status != 409 || !strings.Contains(r.Body, "/api/v1/vendors/"+v.ID) {
+		t.Fatalf("duplicate: %d %s", r.Status, r.Body)
+	}
+	if r := call("POST", "/api/v1/vendors", `{"legal_name":"X","tier":1}`); r.Status != 422 || !strings.Contains(r.Body, `"field":"tier"`) {
+		t.Fatalf("unknown field: %d %s", r.Status, r.Body)
+	}
+	if r := call("POST", "/api/v1/vendors", `{"legal_name":"Y","website":"ftp://y"}`); r.Status != 422 || !strings.Contains(r.Body, `"field":"website"`) {
+		t.Fatalf("bad website: %d %s", r.Status, r.Body)
+	}
+	if r := call("GET", "/api/v1/vendors?tier=1&phi=yes", ""); r.Status != 200 || !strings.Contains(r.Body, `"total":1`) {
+		t.Fatalf("list: %d %s", r.Status, r.Body)
+	}
+	if r := call("PUT", "/api/v1/vendors/"+v.ID, `{"version":99,"legal_name":"Harbor Lab Analytics"}`); r.Status != 409 {
+		t.Fatalf("stale update: %d", r.Status)
+	}
+	if r := call("POST", "/api/v1/vendors/"+v.ID+"/transitions", fmt.Sprintf(`{"to":"onboarding","version":%d}`, v.Version)); r.Status != 200 {
+		t.Fatalf("transition: %d %s", r.Status, r.Body)
+	}
+	if r := call("POST", "/api/v1/vendors/"+v.ID+"/transitions", fmt.Sprintf(`{"to":"terminated","version":%d}`, v.Version+1)); r.Status != 422 {
+		t.Fatalf("onboarding → terminated is not a move: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestVendorImportExport(t *testing.T) {
+	a := testkit.StartApp(t)
+	b := a.Browser(t)
+	b.SignIn(a.User(t, "procurement"))
+	sample, err := os.ReadFile(testkit.Path("../../deploy/suppliers-sample.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	upload := func(data []byte) testkit.Response {
+		var body bytes.Buffer
+		w := multipart.NewWriter(&body)
+		_ = w.WriteField("_csrf", b.Cookie("dossier_csrf"))
+		fw, _ := w.CreateFormFile("file", "suppliers.csv")
+		_, _ = fw.Write(data)
+		_ = w.Close()
+		return b.Do("POST", "/vendors/import", &body, http.Header{"Content-Type": {w.FormDataContentType()}})
+	}
+	r := upload(sample)
+	payload := between(r.Body, `name="payload" value="`, `"`)
+	if r.Status != 200 || payload == "" || strings.Contains(r.Body, ">error<") {
+		t.Fatalf("preview: %d", r.Status)
+	}
+	if n, _ := a.App.Suppliers.List(t.Context(), a.Config.Domain, supplierQuery()); n.Total != 0 {
+		t.Fatal("the preview imported something")
+	}
+	if r := b.Post("/vendors/import/apply", url.Values{"payload": {payload}, "name": {"suppliers.csv"}}); r.Status != 200 || !strings.Contains(r.Body, "Imported") {
+		t.Fatalf("apply: %d", r.Status)
+	}
+	imported, _ := a.App.Suppliers.List(t.Context(), a.Config.Domain, supplierQuery())
+	if imported.Total == 0 {
+		t.Fatal("nothing imported")
+	}
+	if r := upload(sample); !strings.Contains(r.Body, "there is nothing to import") {
+		t.Fatalf("re-import would add vendors again: %d", r.Status)
+	}
+	bad := append(append([]byte(nil), sample...), []byte("\n,missing legal name,,,,,,,,,,,,,,,,,,,,,\n")...)
+	if r := upload(bad); r.Status != 200 || !strings.Contains(r.Body, "state bad") || strings.Contains(r.Body, `name="payload"`) {
+		t.Fatalf("a file with a bad row can still be imported: %d", r.Status)
+	}
+	csv := b.Get("/vendors/export.csv")
+	if csv.Status != 200 || !strings.HasPrefix(csv.Body, "legal_name,") || strings.Count(csv.Body, "\n") < int(imported.Total)+1 {
+		t.Fatalf("export csv: %d %.200s", csv.Status, csv.Body)
+	}
+	if x := b.Get("/vendors/export.xlsx"); x.Status != 200 || !strings.HasPrefix(x.Body, "PK") {
+		t.Fatalf("export xlsx: %d", x.Status)
+	}
+}
+
+func supplierQuery() supplier.Query { return supplier.Query{} }

@@ -1,0 +1,206 @@
+package supplier_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"dossier/internal/access"
+	"dossier/internal/audit"
+	"dossier/internal/blob"
+	"dossier/internal/errs"
+	"dossier/internal/store"
+	"dossier/internal/supplier"
+	"dossier/internal/testkit"
+)
+
+func TestMain(m *testing.M) { os.Exit(testkit.Main(m)) }
+
+const domain = "general"
+
+// clock is a fake clock the tests move by hand.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// auditLog keeps entries in memory, with the actor taken from the context
+// as the real log does.
+type auditLog struct {
+	mu      sync.Mutex
+	entries []audit.Entry
+}
+
+func (l *auditLog) Append(ctx context.Context, e audit.Entry) (audit.Event, error) {
+	if e.Actor == nil {
+		a := audit.ActorFrom(ctx)
+		e.Actor = &a
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.entries = append(l.entries, e)
+	return audit.Event{Seq: int64(len(l.entries)), Action: e.Action}, nil
+}
+
+func (l *auditLog) find(action string) []audit.Entry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []audit.Entry
+	for _, e := range l.entries {
+		if e.Action == action {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (l *auditLog) last(t testing.TB, action string) audit.Entry {
+	t.Helper()
+	es := l.find(action)
+	if len(es) == 0 {
+		t.Fatalf("no %q audit entry", action)
+	}
+	return es[len(es)-1]
+}
+
+type env struct {
+	db    *store.Store
+	files *blob.Store
+	svc   *supplier.Service
+	users *access.Service
+	clock *clock
+	audit *auditLog
+	ctx   context.Context // acting as owner
+	owner access.User     // an active user, procurement@…
+}
+
+// newEnv gives a test its own database and register on a fake clock, with
+// one active user who acts in e.ctx. withFiles adds an S3 bucket.
+func newEnv(t testing.TB, withFiles bool) *env {
+	t.Helper()
+	return newEnvOn(t, testkit.MustOpenDB(t), withFiles, nil)
+}
+
+// newEnvOn is newEnv on a given database, with a given auditor (nil: an
+// in-memory recorder).
+func newEnvOn(t testing.TB, db *store.Store, withFiles bool, auditor supplier.Auditor) *env {
+	t.Helper()
+	ctx := context.Background()
+	for range 2 { // Migrate is idempotent
+		if err := supplier.Migrate(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := access.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{db: db, clock: &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}, audit: &auditLog{}}
+	e.users = access.New(db, access.Options{Now: e.clock.Now})
+	if withFiles {
+		e.files = testkit.MustOpenS3(t)
+	}
+	if auditor == nil {
+		auditor = e.audit
+	}
+	e.svc = supplier.New(db, e.files, supplier.Options{Audit: auditor, Users: e.users, Now: e.clock.Now})
+	u, err := e.users.CreateUser(ctx, "procurement@hospital.example.org", "Pat Procurement")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.owner = u
+	e.ctx = audit.WithActor(ctx, audit.Actor{ID: u.ID, Name: u.Email})
+	return e
+}
+
+// pacs is a complete PACS vendor: remote access to PHI, tier 1, with
+// everything onboarding asks for.
+func (e *env) pacs() supplier.Fields {
+	return supplier.Fields{
+		LegalName: "Acme Imaging, Inc.", TradingName: "Acme PACS", RegistrationID: "12-3456789",
+		Website: "https://acme-imaging.example", Systems: []string{supplier.SystemPACS},
+		Data: []string{supplier.DataPHI}, Records: 2_000_000, Access: []string{supplier.AccessRemote},
+		Clinical: supplier.ClinicalHigh, DowntimeHours: 4, Owner: e.owner.ID,
+		Contacts: []supplier.Contact{
+			{Name: "Sam Secure", Email: "security@acme-imaging.example", Role: supplier.RoleSecurity},
+			{Name: "Lee Legal", Email: "legal@acme-imaging.example", Role: supplier.RoleLegal},
+		},
+	}
+}
+
+// isp is an internet provider: tier 3, no PHI, no owner.
+func isp(name string) supplier.Fields {
+	return supplier.Fields{
+		LegalName: name, Systems: []string{supplier.SystemInternet}, Data: []string{supplier.DataNone},
+		Access: []string{supplier.AccessOnsite}, Clinical: supplier.ClinicalLow, DowntimeHours: 8,
+	}
+}
+
+func (e *env) mustCreate(t testing.TB, f supplier.Fields) supplier.Vendor {
+	t.Helper()
+	v, err := e.svc.Create(e.ctx, domain, f)
+	if err != nil {
+		t.Fatalf("create %s: %v", f.LegalName, err)
+	}
+	return v
+}
+
+func (e *env) mustMove(t testing.TB, v supplier.Vendor, to ...string) supplier.Vendor {
+	t.Helper()
+	for _, s := range to {
+		var err error
+		if v, err = e.svc.Transition(e.ctx, domain, v.ID, v.Version, s, ""); err != nil {
+			t.Fatalf("move %s to %s: %v", v.LegalName, s, err)
+		}
+	}
+	return v
+}
+
+// wantCode fails unless err carries code.
+func wantCode(t testing.TB, err error, code string) {
+	t.Helper()
+	if !errs.Is(err, code) {
+		t.Fatalf("got %v, want %s", err, code)
+	}
+}
+
+// fieldsOf returns the fields a FieldErrors names.
+func fieldsOf(err error) []string {
+	var fe supplier.FieldErrors
+	if !errors.As(err, &fe) {
+		if f := errs.FieldOf(err); f != "" {
+			return []string{f}
+		}
+		return nil
+	}
+	var out []string
+	for _, p := range fe {
+		out = append(out, p.Field)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func names(vs []supplier.Vendor) string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, v.LegalName)
+	}
+	return strings.Join(out, ", ")
+}
