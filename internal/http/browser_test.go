@@ -66,3 +66,46 @@ func TestBrowser(t *testing.T) {
 		p.Screenshot(filepath.Join(shots, "signin-phone.png"))
 	})
 }
+
+// TestBrowserCreateVendor: procurement adds a PACS vendor through the form
+// in headless Chromium and sees its tier and the reasons for it.
+func TestBrowserCreateVendor(t *testing.T) {
+	a := testkit.StartApp(t)
+	proc := a.User(t, "procurement")
+	p := testkit.Chrome(t)
+	p.Open(a.URL + "/signin")
+	p.Fill("#email", proc.Email)
+	p.Fill("#password", proc.Password)
+	p.Submit(`form[action="/signin"] button[type=submit]`)
+
+	p.Open(a.URL + "/vendors")
+	if !strings.Contains(p.Text("main"), "The register is empty") {
+		t.Fatalf("an empty register does not say so: %q", p.Text("main"))
+	}
+	p.Open(a.URL + "/vendors/new")
+	p.Fill("#legal-name", "Northwind Imaging, Inc.")
+	p.Fill("#trading-name", "Northwind PACS")
+	p.Check(`input[name=systems][value=pacs]`)
+	p.Check(`input[name=data][value=phi]`)
+	p.Fill("#records", "250000")
+	p.Check(`input[name=access][value=remote]`)
+	p.Select("#clinical", "high")
+	p.Fill("#downtime-hours", "4")
+	p.Fill("#contacts-0-name", "Ada Park")
+	p.Fill("#contacts-0-email", "security@northwind-imaging.example")
+	p.Submit(`form[action="/vendors"] button[type=submit]`)
+
+	if !strings.HasPrefix(p.URL(), a.URL+"/vendors/") {
+		t.Fatalf("after saving the form the browser is on %s:\n%s", p.URL(), p.Text("main"))
+	}
+	if got := p.Text("#risk-h"); !strings.Contains(got, "Tier 1 · critical") {
+		t.Fatalf("the vendor page shows %q, want tier 1", got)
+	}
+	reasons := p.Text("main")
+	for _, want := range []string{"Handles protected health information (PHI): +35", "Remote access into hospital systems: +25"} {
+		if !strings.Contains(reasons, want) {
+			t.Errorf("the reasons lack %q", want)
+		}
+	}
+	p.Screenshot(filepath.Join(t.TempDir(), "vendor.png"))
+}
