@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"dossier/internal/audit"
 	"dossier/internal/supplier"
 	"dossier/internal/testkit"
 )
@@ -199,3 +200,63 @@ func TestVendorImportExport(t *testing.T) {
 }
 
 func supplierQuery() supplier.Query { return supplier.Query{} }
+
+func TestVendorOffboarding(t *testing.T) {
+	a := testkit.StartApp(t)
+	proc := a.User(t, "procurement")
+	ctx := audit.WithActor(t.Context(), audit.Actor{ID: proc.ID, Name: proc.Email})
+	f := supplier.Fields{LegalName: "Quill Transcription Ltd", Systems: []string{"emr"}, Data: []string{"phi"}, Access: []string{"remote"},
+		Clinical: "low", Owner: proc.ID, Contacts: []supplier.Contact{
+			{Name: "Sec Lead", Email: "sec@quill.example", Role: "security"}, {Name: "Counsel", Email: "legal@quill.example", Role: "legal"}}}
+	v, err := a.App.Suppliers.Create(ctx, a.Config.Domain, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []string{"onboarding", "active", "offboarding"} {
+		if v, err = a.App.Suppliers.Transition(ctx, a.Config.Domain, v.ID, v.Version, to, ""); err != nil {
+			t.Fatalf("to %s: %v", to, err)
+		}
+	}
+	b := a.Browser(t)
+	b.SignIn(proc)
+	path := "/vendors/" + v.ID
+	upload := func(name string, data []byte) testkit.Response {
+		var body bytes.Buffer
+		w := multipart.NewWriter(&body)
+		_ = w.WriteField("_csrf", b.Cookie("dossier_csrf"))
+		_ = w.WriteField("version", between(b.Get(path).Body, `name="version" value="`, `"`))
+		fw, _ := w.CreateFormFile("certificate", name)
+		_, _ = fw.Write(data)
+		_ = w.Close()
+		return b.Do("POST", path+"/offboarding/certificate", &body, http.Header{"Content-Type": {w.FormDataContentType()}})
+	}
+	if r := upload("empty.pdf", nil); r.Status != 422 {
+		t.Fatalf("a zero-byte certificate: %d", r.Status)
+	}
+	if r := upload("setup.pdf", []byte("MZ\x90\x00 this is a Windows program")); r.Status != 422 {
+		t.Fatalf("a program named .pdf: %d", r.Status)
+	}
+	pdf := []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+	if r := upload("destruction-certificate.pdf", pdf); r.Status != http.StatusSeeOther {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	if r := b.Post(path+"/transition", url.Values{"to": {"terminated"}, "version": {between(b.Get(path).Body, `name="version" value="`, `"`)}}); r.Status != 422 ||
+		!strings.Contains(r.Body, "Access revoked") {
+		t.Fatalf("terminated before access was revoked: %d", r.Status)
+	}
+	got := b.Get(path + "/offboarding/certificate")
+	if got.Status != 200 || got.Body != string(pdf) || !strings.Contains(got.Header.Get("Content-Disposition"), "destruction-certificate.pdf") {
+		t.Fatalf("download: %d %q", got.Status, got.Header.Get("Content-Disposition"))
+	}
+	if len(auditEvents(t, a, "file.download")) != 1 {
+		t.Fatal("the download was not audited")
+	}
+	for _, step := range []string{"access-revoked", "contracts-ended"} {
+		if r := b.Post(path+"/offboarding/"+step, url.Values{"version": {between(b.Get(path).Body, `name="version" value="`, `"`)}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("%s: %d %s", step, r.Status, r.Body)
+		}
+	}
+	if r := b.Post(path+"/transition", url.Values{"to": {"terminated"}, "version": {between(b.Get(path).Body, `name="version" value="`, `"`)}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("terminate after the checklist: %d %s", r.Status, r.Body)
+	}
+}
