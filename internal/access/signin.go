@@ -53,7 +53,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string, c Client) 
 	// an email is neither audited nor kept as a lockout key; no account can
 	// have it, so skipping its account counter reveals nothing.
 	typed, acct := "(not an email address)", ""
-	if validEmail(norm) {
+	if ValidEmail(norm) {
 		typed, acct = clip(strings.TrimSpace(email), maxTypedEmail), accountKey(norm)
 	}
 	addr := addressKey(c.IP)

@@ -65,9 +65,10 @@ type emailClaim struct {
 
 func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-// validEmail accepts plain addresses (no display names, no quoted local
+// ValidEmail accepts plain addresses (no display names, no quoted local
 // parts) with a dotted domain: what people type and mail servers deliver.
-func validEmail(e string) bool {
+// Every e-mail Dossier stores (accounts, vendor contacts) follows it.
+func ValidEmail(e string) bool {
 	if len(e) < 6 || len(e) > 254 || strings.Count(e, "@") != 1 || strings.ContainsAny(e, " \t\r\n\"'<>()[],;:\\") {
 		return false
 	}
@@ -103,7 +104,7 @@ func duplicateEmail() error {
 // password.
 func (s *Service) newUser(email, name string) (User, error) {
 	e := normalizeEmail(email)
-	if !validEmail(e) {
+	if !ValidEmail(e) {
 		return User{}, errs.Field("email", "Enter a valid email address, such as name@hospital.org.")
 	}
 	n, err := cleanName(name)

@@ -3,7 +3,6 @@ package supplier
 import (
 	"context"
 	"fmt"
-	"net/mail"
 	"net/url"
 	"slices"
 	"strings"
@@ -286,7 +285,7 @@ func (c *checker) contacts(in []Contact) []Contact {
 		p := fmt.Sprintf("contacts.%d.", i)
 		ct.Name = c.line(p+"name", "Contact name", ct.Name, maxContactName, true)
 		ct.Email = strings.ToLower(strings.TrimSpace(ct.Email))
-		if ct.Email != "" && !validEmail(ct.Email) {
+		if ct.Email != "" && !access.ValidEmail(ct.Email) {
 			c.add(p+"email", "Enter a valid email address, such as name@example.com.")
 		}
 		ct.Phone = c.line(p+"phone", "A phone number", ct.Phone, maxPhone, false)
@@ -353,22 +352,6 @@ func (s *Service) checkOwner(ctx context.Context, c *checker, field, id string) 
 		c.add(field, "%s's account is disabled; choose an active user.", u.Name)
 	}
 	return nil
-}
-
-// validEmail accepts plain addresses with a dotted domain, the same rule
-// as user accounts.
-func validEmail(e string) bool {
-	if len(e) < 6 || len(e) > 254 || strings.Count(e, "@") != 1 || strings.ContainsAny(e, " \t\r\n\"'<>()[],;:\\") {
-		return false
-	}
-	local, domain, _ := strings.Cut(e, "@")
-	if local == "" || len(local) > 64 || !strings.Contains(domain, ".") ||
-		strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") ||
-		strings.HasPrefix(domain, "-") {
-		return false
-	}
-	a, err := mail.ParseAddress(e)
-	return err == nil && a.Address == e
 }
 
 // validPhone accepts digits, spaces, + ( ) - . / and an extension ("x12",
