@@ -7,7 +7,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"dossier/internal/authz"
 	"dossier/internal/errs"
+	"dossier/internal/supplier"
 )
 
 // CheckResult is one store's answer.
@@ -75,15 +77,25 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	return c.JSON(body)
 }
 
-// HomeView is the home page.
+// HomeView is the home page: for a signed-in person, a summary of the
+// areas their roles open.
 type HomeView struct {
 	Page
-	Ready bool
+	Ready     bool
+	Suppliers *supplier.Counts // nil when the viewer may not see the register
 }
 
 func (s *Server) home(c *fiber.Ctx) error {
 	_, ready := s.runChecks(c.UserContext())
-	return s.render(c, "home", HomeView{Page: s.page(c, "Home"), Ready: ready})
+	view := HomeView{Page: s.page(c, "Home"), Ready: ready}
+	if v := viewer(c); v != nil && s.can(c, authz.View, authz.Every(authz.ClassVendor)) {
+		counts, err := s.suppliers.Summary(c.UserContext(), v.Domain)
+		if err != nil {
+			return err
+		}
+		view.Suppliers = &counts
+	}
+	return s.render(c, "home", view)
 }
 
 // StatusView is the system status page.

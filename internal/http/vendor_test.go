@@ -260,3 +260,23 @@ func TestVendorOffboarding(t *testing.T) {
 		t.Fatalf("terminate after the checklist: %d %s", r.Status, r.Body)
 	}
 }
+
+func TestHomeSummarisesRegister(t *testing.T) {
+	a := testkit.StartApp(t)
+	proc, staff := a.User(t, "procurement"), a.User(t, "staff")
+	ctx := audit.WithActor(t.Context(), audit.Actor{ID: proc.ID, Name: proc.Email})
+	if _, err := a.App.Suppliers.Create(ctx, a.Config.Domain, supplier.Fields{LegalName: "Bayline Fiber Networks", Systems: []string{"internet"},
+		Data: []string{"none"}, Access: []string{"onsite"}, Clinical: "low"}); err != nil {
+		t.Fatal(err)
+	}
+	b := a.Browser(t)
+	b.SignIn(proc)
+	if r := b.Get("/"); !strings.Contains(r.Body, "1 vendor(s)") || !strings.Contains(r.Body, "overdue for reassessment") {
+		t.Fatalf("procurement's home page lacks the register summary:\n%s", between(r.Body, "<main", "</main>"))
+	}
+	sb := a.Browser(t)
+	sb.SignIn(staff)
+	if r := sb.Get("/"); strings.Contains(r.Body, "Supplier register") {
+		t.Fatal("staff see the register summary")
+	}
+}
