@@ -12,7 +12,6 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"dossier/internal/access"
-	"dossier/internal/audit"
 	"dossier/internal/errs"
 	"dossier/internal/store"
 	"dossier/internal/testkit"
@@ -21,79 +20,11 @@ import (
 // password passes the policy for every user these tests make.
 const password = "correct horse battery staple"
 
-// clock is a fake clock the tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// auditLog is a test double for the audit sink: it keeps entries in memory,
-// with the actor taken from the context as the real log does.
-type auditLog struct {
-	mu      sync.Mutex
-	entries []audit.Entry
-	fail    error // when set, Append fails with it
-}
-
-func (l *auditLog) Append(ctx context.Context, e audit.Entry) (audit.Event, error) {
-	if e.Actor == nil {
-		a := audit.ActorFrom(ctx)
-		e.Actor = &a
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.fail != nil {
-		return audit.Event{}, l.fail
-	}
-	l.entries = append(l.entries, e)
-	return audit.Event{Seq: int64(len(l.entries)), Action: e.Action}, nil
-}
-
-// find returns the entries with this action, oldest first.
-func (l *auditLog) find(action string) []audit.Entry {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []audit.Entry
-	for _, e := range l.entries {
-		if e.Action == action {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func (l *auditLog) failWith(err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.fail = err
-}
-
-func (l *auditLog) last(t *testing.T, action string) audit.Entry {
-	t.Helper()
-	es := l.find(action)
-	if len(es) == 0 {
-		t.Fatalf("no %q audit entry", action)
-	}
-	return es[len(es)-1]
-}
-
 type env struct {
 	db    *store.Store
 	svc   *access.Service
-	clock *clock
-	audit *auditLog
+	clock *testkit.Clock
+	audit *testkit.AuditLog
 	ctx   context.Context
 
 	mu      sync.Mutex
@@ -113,13 +44,13 @@ func newEnv(t testing.TB) *env {
 	if err := access.Migrate(ctx, db); err != nil {
 		t.Fatalf("Migrate is not idempotent: %v", err)
 	}
-	e := &env{db: db, clock: &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}, audit: &auditLog{}, ctx: ctx}
+	e := &env{db: db, clock: testkit.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)), audit: &testkit.AuditLog{}, ctx: ctx}
 	e.svc = access.New(db, access.Options{Issuer: "St Example Hospital", Audit: e.audit, Now: e.clock.Now})
 	e.secret(password)
 	t.Cleanup(func() {
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		for _, en := range e.audit.entries {
+		for _, en := range e.audit.Entries() {
 			fields := map[string]string{"actor name": en.Actor.Name, "object id": en.ObjectID}
 			for k, v := range en.Details {
 				fields["detail "+k] = v

@@ -38,7 +38,7 @@ func TestPasswordLinks(t *testing.T) {
 			t.Fatalf("got %+v, %v", got, err)
 		}
 		e.signIn(t, "alice@hospital.org", office)
-		if a := e.audit.last(t, "user.password_set"); a.Details["via"] != "link" {
+		if a := e.audit.Last(t, "user.password_set"); a.Details["via"] != "link" {
 			t.Fatalf("audit %+v", a)
 		}
 	})
@@ -102,7 +102,7 @@ func TestSetupLink(t *testing.T) {
 			t.Fatalf("got %+v", u)
 		}
 		e.signIn(t, "admin@hospital.org", office)
-		if a := e.audit.last(t, "user.create"); a.Details["via"] != "setup_link" {
+		if a := e.audit.Last(t, "user.create"); a.Details["via"] != "setup_link" {
 			t.Fatalf("audit %+v", a)
 		}
 	})

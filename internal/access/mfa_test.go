@@ -92,7 +92,7 @@ func TestMFA(t *testing.T) {
 		if got, _ := e.svc.User(e.ctx, u.ID); got.RecoveryCodesLeft() != 10 {
 			t.Fatalf("%d codes left", got.RecoveryCodesLeft())
 		}
-		e.audit.last(t, "auth.mfa_enrolled")
+		e.audit.Last(t, "auth.mfa_enrolled")
 		_, err = e.svc.BeginMFA(e.ctx, u.ID)
 		wantCode(t, err, errs.Conflict)
 	})
@@ -107,7 +107,7 @@ func TestMFA(t *testing.T) {
 		if errs.Message(err) != "The code is incorrect." {
 			t.Fatalf("wrong code: %v", err)
 		}
-		if a := e.audit.last(t, "auth.signin_failed"); a.Details["reason"] != "wrong_code" {
+		if a := e.audit.Last(t, "auth.signin_failed"); a.Details["reason"] != "wrong_code" {
 			t.Fatalf("audit %+v", a)
 		}
 		// The code used to enrol is for a step already used: a replay.
@@ -126,7 +126,7 @@ func TestMFA(t *testing.T) {
 		if _, _, err := e.svc.Authenticate(e.ctx, res.Token); err != nil {
 			t.Fatal(err)
 		}
-		if a := e.audit.last(t, "auth.signin"); a.Details["method"] != "password+totp" {
+		if a := e.audit.Last(t, "auth.signin"); a.Details["method"] != "password+totp" {
 			t.Fatalf("audit %+v", a)
 		}
 		// The challenge is spent, and the step with it.
@@ -165,7 +165,7 @@ func TestMFA(t *testing.T) {
 		if err := e.svc.ResetMFA(e.ctx, u.ID); err != nil {
 			t.Fatal(err)
 		}
-		if a := e.audit.last(t, "auth.mfa_reset"); a.ObjectID != u.ID {
+		if a := e.audit.Last(t, "auth.mfa_reset"); a.ObjectID != u.ID {
 			t.Fatalf("audit %+v", a)
 		}
 		res := e.signIn(t, "alice@hospital.org", office)
@@ -199,7 +199,7 @@ func TestMFARequiredRoles(t *testing.T) {
 		if roles, _ := other.MFARequiredRoles(e.ctx); strings.Join(roles, ",") != "admin,approver" {
 			t.Fatalf("other instance got %v", roles)
 		}
-		if a := e.audit.last(t, "auth.mfa_required_roles"); a.Details["roles"] != "admin,approver" {
+		if a := e.audit.Last(t, "auth.mfa_required_roles"); a.Details["roles"] != "admin,approver" {
 			t.Fatalf("audit %+v", a)
 		}
 	})

@@ -56,7 +56,7 @@ func TestSignOut(t *testing.T) {
 		}
 		_, _, err := e.svc.Authenticate(e.ctx, res.Token)
 		wantCode(t, err, errs.Unauthorized)
-		e.audit.last(t, "auth.signout")
+		e.audit.Last(t, "auth.signout")
 		if err := e.svc.SignOut(e.ctx, res.Token); err != nil {
 			t.Fatalf("signing out twice: %v", err)
 		}
@@ -83,7 +83,7 @@ func TestSignOut(t *testing.T) {
 		if ss, _ := e.svc.Sessions(e.ctx, u.ID); len(ss) != 0 {
 			t.Fatalf("%d sessions left", len(ss))
 		}
-		if a := e.audit.last(t, "auth.signout_all"); a.Details["sessions_ended"] != "3" {
+		if a := e.audit.Last(t, "auth.signout_all"); a.Details["sessions_ended"] != "3" {
 			t.Fatalf("audit %+v", a)
 		}
 	})
@@ -185,7 +185,7 @@ func TestDisabledUserRefusedAtOnce(t *testing.T) {
 		wantCode(t, err, errs.Unauthorized)
 	})
 	t.Run("Audited", func(t *testing.T) {
-		if a := e.audit.last(t, "user.disable"); a.ObjectID != u.ID || a.Details["sessions_ended"] != "1" {
+		if a := e.audit.Last(t, "user.disable"); a.ObjectID != u.ID || a.Details["sessions_ended"] != "1" {
 			t.Fatalf("audit %+v", a)
 		}
 	})
@@ -240,7 +240,7 @@ func TestChangePassword(t *testing.T) {
 		if _, err := e.svc.SignIn(e.ctx, "alice@hospital.org", next, office); err != nil {
 			t.Fatal(err)
 		}
-		if a := e.audit.last(t, "user.password_set"); a.Details["via"] != "change" || a.Details["sessions_ended"] != "1" {
+		if a := e.audit.Last(t, "user.password_set"); a.Details["via"] != "change" || a.Details["sessions_ended"] != "1" {
 			t.Fatalf("audit %+v", a)
 		}
 	})

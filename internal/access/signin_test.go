@@ -28,7 +28,7 @@ func TestSignIn(t *testing.T) {
 		if err != nil || sess.ID != res.Session.ID || u.ID != alice.ID {
 			t.Fatalf("Authenticate: %+v %+v %v", sess, u, err)
 		}
-		a := e.audit.last(t, "auth.signin")
+		a := e.audit.Last(t, "auth.signin")
 		if a.Actor.ID != alice.ID || a.Actor.IP != office.IP || a.ObjectID != alice.ID || a.Details["method"] != "password" {
 			t.Fatalf("audit %+v actor %+v", a, a.Actor)
 		}
@@ -42,7 +42,7 @@ func TestSignIn(t *testing.T) {
 			t.Fatalf("messages differ: %q and %q", errs.Message(wrong), errs.Message(unknown))
 		}
 		e.secret("not the password at all")
-		fails := e.audit.find("auth.signin_failed")
+		fails := e.audit.Find("auth.signin_failed")
 		if len(fails) != 2 {
 			t.Fatalf("%d failure entries, want 2", len(fails))
 		}
@@ -71,7 +71,7 @@ func TestSignIn(t *testing.T) {
 		if errs.Message(err) != "Email or password is incorrect." {
 			t.Fatalf("got %v", err)
 		}
-		if a := e.audit.last(t, "auth.signin_failed"); a.Actor.Name == typo {
+		if a := e.audit.Last(t, "auth.signin_failed"); a.Actor.Name == typo {
 			t.Fatalf("audit actor %+v", a.Actor)
 		}
 		if strings.Contains(e.raw(t, "signin_limits"), typo) {
@@ -123,7 +123,7 @@ func TestSignInLockout(t *testing.T) {
 		if errs.Message(known) != "Too many failed sign-ins. Try again in 15 minutes." || errs.Message(unknown) != errs.Message(known) {
 			t.Fatalf("got %q and %q", errs.Message(known), errs.Message(unknown))
 		}
-		if a := e.audit.last(t, "auth.signin_failed"); a.Details["reason"] != "locked" {
+		if a := e.audit.Last(t, "auth.signin_failed"); a.Details["reason"] != "locked" {
 			t.Fatalf("audit %+v", a)
 		}
 		e.clock.Advance(14 * time.Minute)
@@ -179,7 +179,7 @@ func TestSignInLockout(t *testing.T) {
 func TestSignInAuditFails(t *testing.T) {
 	e := newEnv(t)
 	e.user(t, "alice@hospital.org", "Alice Moreau")
-	e.audit.failWith(errs.E(errs.Unavailable, "audit store down"))
+	e.audit.FailWith(errs.E(errs.Unavailable, "audit store down"))
 	_, err := e.svc.SignIn(e.ctx, "alice@hospital.org", password, office)
 	wantCode(t, err, errs.Unavailable)
 	if raw := e.raw(t, "sessions"); raw != "" {
@@ -224,7 +224,7 @@ func TestReauthenticate(t *testing.T) {
 		if err := e.svc.Reauthenticate(ctx, u.ID, password, ""); err != nil {
 			t.Fatal(err)
 		}
-		if a := e.audit.last(t, "auth.reauth"); a.ObjectID != u.ID || a.Actor.ID != u.ID {
+		if a := e.audit.Last(t, "auth.reauth"); a.ObjectID != u.ID || a.Actor.ID != u.ID {
 			t.Fatalf("audit %+v", a)
 		}
 	})
@@ -234,7 +234,7 @@ func TestReauthenticate(t *testing.T) {
 		if errs.Message(err) != "Password or code is incorrect." {
 			t.Fatalf("got %q", errs.Message(err))
 		}
-		if a := e.audit.last(t, "auth.reauth_failed"); a.Details["reason"] != "wrong_password" {
+		if a := e.audit.Last(t, "auth.reauth_failed"); a.Details["reason"] != "wrong_password" {
 			t.Fatalf("audit %+v", a)
 		}
 	})
@@ -274,7 +274,7 @@ func TestParallelGuessesAreCounted(t *testing.T) {
 	}
 	wg.Wait()
 	checked := 0
-	for _, en := range e.audit.find("auth.signin_failed") {
+	for _, en := range e.audit.Find("auth.signin_failed") {
 		if en.Details["reason"] == "wrong_password" {
 			checked++
 		}

@@ -27,7 +27,7 @@ func TestTokens(t *testing.T) {
 		if raw := e.raw(t, "api_tokens"); strings.Contains(raw, secret) || strings.Contains(raw, secret[4:]) {
 			t.Fatal("the secret is stored")
 		}
-		if a := e.audit.last(t, "token.create"); a.ObjectID != tok.ID || a.Details["label"] != "nightly export" {
+		if a := e.audit.Last(t, "token.create"); a.ObjectID != tok.ID || a.Details["label"] != "nightly export" {
 			t.Fatalf("audit %+v", a)
 		}
 	})
@@ -96,7 +96,7 @@ func TestTokens(t *testing.T) {
 				t.Fatalf("listed as %+v", x)
 			}
 		}
-		e.audit.last(t, "token.revoke")
+		e.audit.Last(t, "token.revoke")
 	})
 	t.Run("ErrRevokedRefusedByOtherInstance", func(t *testing.T) {
 		// Another instance never cached it; it reads the revocation.

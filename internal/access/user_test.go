@@ -24,7 +24,7 @@ func TestCreateUser(t *testing.T) {
 		if err != nil || got.ID != u.ID {
 			t.Fatalf("UserByEmail: %+v, %v", got, err)
 		}
-		if a := e.audit.last(t, "user.create"); a.ObjectID != u.ID || a.Details["email"] != u.Email {
+		if a := e.audit.Last(t, "user.create"); a.ObjectID != u.ID || a.Details["email"] != u.Email {
 			t.Fatalf("audit %+v", a)
 		}
 	})

@@ -29,35 +29,15 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testkit.Main(m)) }
 
-// clock is a test clock that moves only when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// newClock starts near the real time, since the storage server refuses a
-// retention date in the past, with nanoseconds to show they are dropped.
-func newClock() *clock {
-	return &clock{t: time.Now().UTC().Truncate(time.Second).Add(123456789)}
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+func newClock() *testkit.Clock {
+	return testkit.NewClock(time.Now().UTC().Truncate(time.Second).Add(123456789))
 }
 
 type env struct {
 	log   *audit.Log
 	db    *store.Store
 	files *blob.Store
-	clock *clock
+	clock *testkit.Clock
 }
 
 func newEnv(t testing.TB) env {
@@ -68,7 +48,7 @@ func newEnv(t testing.TB) env {
 	}
 	files := testkit.MustOpenS3(t)
 	c := newClock()
-	return env{log: audit.New(db, files, c.now), db: db, files: files, clock: c}
+	return env{log: audit.New(db, files, c.Now), db: db, files: files, clock: c}
 }
 
 func (e env) events() *store.Collection { return e.db.Collection(audit.EventsCollection) }
@@ -125,7 +105,7 @@ func TestAppend(t *testing.T) {
 			}
 			prev = ev.Hash
 		}
-		want := e.clock.now().Truncate(time.Millisecond)
+		want := e.clock.Now().Truncate(time.Millisecond)
 		if !evs[0].Time.Equal(want) || evs[0].Time.Location() != time.UTC {
 			t.Fatalf("time %v, want %v in UTC", evs[0].Time, want)
 		}
@@ -164,7 +144,7 @@ func TestAppend(t *testing.T) {
 	t.Run("OKNewInstanceContinues", func(t *testing.T) {
 		e := newEnv(t)
 		appendN(t, e.log, 4)
-		later := audit.New(e.db, e.files, e.clock.now) // a restarted server
+		later := audit.New(e.db, e.files, e.clock.Now) // a restarted server
 		ev := appendN(t, later, 1)[0]
 		if ev.Seq != 5 {
 			t.Fatalf("a new Log appended seq %d, want 5", ev.Seq)
@@ -205,7 +185,7 @@ func TestAppend(t *testing.T) {
 // instances) sharing one database: the result must be one unbroken chain.
 func TestConcurrentAppends(t *testing.T) {
 	e := newEnv(t)
-	logs := []*audit.Log{e.log, audit.New(e.db, e.files, e.clock.now)}
+	logs := []*audit.Log{e.log, audit.New(e.db, e.files, e.clock.Now)}
 	const perGoroutine = 12
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -356,7 +336,7 @@ func TestVerifyTampering(t *testing.T) {
 	t.Run("ErrForgedSeal", func(t *testing.T) {
 		e := newEnv(t)
 		appendN(t, e.log, 8)
-		key := putSeal(t, e.files, 5, strings.Repeat("ab", 32), e.clock.now())
+		key := putSeal(t, e.files, 5, strings.Repeat("ab", 32), e.clock.Now())
 		r := mustVerify(t, e.log)
 		wantBroken(t, r, 5, "names event 5 with hash abababababab… but the log has")
 		if r.BadSeal != key || r.Seals != 1 {
@@ -367,7 +347,7 @@ func TestVerifyTampering(t *testing.T) {
 	t.Run("ErrAlteredSeal", func(t *testing.T) {
 		e := newEnv(t)
 		evs := appendN(t, e.log, 3)
-		body := sealBody(3, evs[2].Hash, e.clock.now())
+		body := sealBody(3, evs[2].Hash, e.clock.Now())
 		key := fmt.Sprintf("audit/seals/%020d-%s.json", 3, sum([]byte("what it said before")))
 		if _, err := e.files.Put(ctx, key, bytes.NewReader(body), int64(len(body)), blob.PutOptions{}); err != nil {
 			t.Fatal(err)
@@ -450,7 +430,7 @@ func TestSeal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		now := e.clock.now().Truncate(time.Millisecond)
+		now := e.clock.Now().Truncate(time.Millisecond)
 		if s.Seq != 5 || s.Hash != evs[4].Hash || s.Events != 5 || !s.Time.Equal(now) || !s.RetainUntil.Equal(now.AddDate(6, 0, 0)) {
 			t.Fatalf("seal = %+v, want event 5 retained six years from %v", s, now)
 		}
@@ -478,7 +458,7 @@ func TestSeal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.clock.add(time.Minute)
+		e.clock.Advance(time.Minute)
 		again, err := e.log.Seal(ctx)
 		if err != nil || again.Key != first.Key {
 			t.Fatalf("sealing an unchanged head again: %+v, %v; want the first seal back", again, err)
@@ -521,11 +501,11 @@ func TestSeal(t *testing.T) {
 		due(true) // no seal yet
 		due(false)
 		appendN(t, e.log, 1)
-		e.clock.add(23 * time.Hour)
+		e.clock.Advance(23 * time.Hour)
 		due(false) // the head moved, but the seal is not a day old
-		e.clock.add(2 * time.Hour)
+		e.clock.Advance(2 * time.Hour)
 		due(true)
-		e.clock.add(48 * time.Hour)
+		e.clock.Advance(48 * time.Hour)
 		due(false) // old seal, but nothing new
 	})
 
@@ -539,8 +519,8 @@ func TestSeal(t *testing.T) {
 		appendN(t, e.log, 2)
 		// A seal for the head with a wrong hash and a time far ahead must
 		// not put off the real one.
-		putSeal(t, e.files, 5, strings.Repeat("cd", 32), e.clock.now().AddDate(1, 0, 0))
-		e.clock.add(25 * time.Hour)
+		putSeal(t, e.files, 5, strings.Repeat("cd", 32), e.clock.Now().AddDate(1, 0, 0))
+		e.clock.Advance(25 * time.Hour)
 		if sealed, err := e.log.SealIfDue(ctx); err != nil || !sealed {
 			t.Fatalf("SealIfDue with a planted seal: %v, %v; want sealed", sealed, err)
 		}
@@ -578,7 +558,7 @@ func TestExport(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	early := appendN(t, e.log, 3)
-	e.clock.add(24 * time.Hour)
+	e.clock.Advance(24 * time.Hour)
 	late := appendN(t, e.log, 2)
 	all := append(append([]audit.Event(nil), early...), late...)
 
@@ -664,7 +644,7 @@ func TestList(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	appendN(t, e.log, 6) // objects ISMS-POL-000, -001, -002, -000, -001, -002
-	e.clock.add(time.Hour)
+	e.clock.Advance(time.Hour)
 	signin, err := e.log.Append(ctx, audit.Entry{Action: "auth.signin", ObjectType: "session", ObjectID: "s1", Actor: &audit.Actor{ID: "u_9"}})
 	if err != nil {
 		t.Fatal(err)

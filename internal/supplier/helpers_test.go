@@ -6,7 +6,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,70 +22,13 @@ func TestMain(m *testing.M) { os.Exit(testkit.Main(m)) }
 
 const domain = "general"
 
-// clock is a fake clock the tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// auditLog keeps entries in memory, with the actor taken from the context
-// as the real log does.
-type auditLog struct {
-	mu      sync.Mutex
-	entries []audit.Entry
-}
-
-func (l *auditLog) Append(ctx context.Context, e audit.Entry) (audit.Event, error) {
-	if e.Actor == nil {
-		a := audit.ActorFrom(ctx)
-		e.Actor = &a
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.entries = append(l.entries, e)
-	return audit.Event{Seq: int64(len(l.entries)), Action: e.Action}, nil
-}
-
-func (l *auditLog) find(action string) []audit.Entry {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []audit.Entry
-	for _, e := range l.entries {
-		if e.Action == action {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func (l *auditLog) last(t testing.TB, action string) audit.Entry {
-	t.Helper()
-	es := l.find(action)
-	if len(es) == 0 {
-		t.Fatalf("no %q audit entry", action)
-	}
-	return es[len(es)-1]
-}
-
 type env struct {
 	db    *store.Store
 	files *blob.Store
 	svc   *supplier.Service
 	users *access.Service
-	clock *clock
-	audit *auditLog
+	clock *testkit.Clock
+	audit *testkit.AuditLog
 	ctx   context.Context // acting as owner
 	owner access.User     // an active user, procurement@…
 }
@@ -111,7 +53,7 @@ func newEnvOn(t testing.TB, db *store.Store, withFiles bool, auditor supplier.Au
 	if err := access.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{db: db, clock: &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}, audit: &auditLog{}}
+	e := &env{db: db, clock: testkit.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)), audit: &testkit.AuditLog{}}
 	e.users = access.New(db, access.Options{Now: e.clock.Now})
 	if withFiles {
 		e.files = testkit.MustOpenS3(t)

@@ -76,9 +76,9 @@ func TestImport(t *testing.T) {
 		if p.Website != "https://www.payroll-partners.example" || !slices.Equal(p.Tags, []string{"finance", "hr"}) {
 			t.Fatalf("imported %+v", p)
 		}
-		a := e.audit.last(t, "vendor.import")
-		if a.Details["new"] != "3" || a.Details["existing"] != "0" || len(e.audit.find("vendor.create")) != 3 ||
-			e.audit.last(t, "vendor.create").Details["source"] != "import" {
+		a := e.audit.Last(t, "vendor.import")
+		if a.Details["new"] != "3" || a.Details["existing"] != "0" || len(e.audit.Find("vendor.create")) != 3 ||
+			e.audit.Last(t, "vendor.create").Details["source"] != "import" {
 			t.Fatalf("audit %+v", a)
 		}
 	})

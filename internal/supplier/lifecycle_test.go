@@ -25,7 +25,7 @@ func TestTransitions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := e.audit.last(t, "vendor.transition")
+		a := e.audit.Last(t, "vendor.transition")
 		if a.ObjectID != v.ID || a.Details["from"] != "prospect" || a.Details["to"] != "onboarding" || a.Details["note"] != "Security review booked." {
 			t.Fatalf("audit %+v", a)
 		}
@@ -213,7 +213,7 @@ func TestOffboarding(t *testing.T) {
 		if got.Offboarding.AccessRevokedBy != e.owner.ID || got.Offboarding.AccessRevokedAt.IsZero() || got.Version != v.Version+1 {
 			t.Fatalf("offboarding %+v", got.Offboarding)
 		}
-		e.audit.last(t, "vendor.access_revoked")
+		e.audit.Last(t, "vendor.access_revoked")
 		if _, err := e.svc.ConfirmAccessRevoked(e.ctx, domain, v.ID, got.Version); !errs.Is(err, errs.Invalid) {
 			t.Fatalf("confirming twice: %v", err)
 		}
@@ -250,7 +250,7 @@ func TestOffboarding(t *testing.T) {
 			!strings.HasPrefix(c.Key, "vendors/"+v.ID+"/offboarding/") || c.UploadedBy != e.owner.ID {
 			t.Fatalf("certificate %+v", c)
 		}
-		if a := e.audit.last(t, "vendor.certificate_upload"); a.Details["sha256"] != c.SHA256 {
+		if a := e.audit.Last(t, "vendor.certificate_upload"); a.Details["sha256"] != c.SHA256 {
 			t.Fatalf("audit %+v", a)
 		}
 		v = got
@@ -263,7 +263,7 @@ func TestOffboarding(t *testing.T) {
 		if err != nil || !bytes.Equal(body, pdf) || file.SHA256 != c.SHA256 {
 			t.Fatalf("downloaded %q, %v", body, err)
 		}
-		a := e.audit.last(t, "file.download")
+		a := e.audit.Last(t, "file.download")
 		if a.ObjectID != v.ID || a.Details["sha256"] != c.SHA256 || a.Actor.ID != e.owner.ID {
 			t.Fatalf("download audit %+v", a)
 		}
@@ -282,7 +282,7 @@ func TestOffboarding(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.audit.last(t, "vendor.contracts_ended")
+		e.audit.Last(t, "vendor.contracts_ended")
 		got, err = e.svc.Transition(e.ctx, domain, v.ID, got.Version, supplier.Terminated, "All done.")
 		if err != nil {
 			t.Fatal(err)
@@ -312,7 +312,7 @@ func TestOffboarding(t *testing.T) {
 		if w.Offboarding.Certificate != nil {
 			t.Fatal("offboarding record kept after cancelling")
 		}
-		if a := e.audit.last(t, "vendor.transition"); !strings.Contains(a.Details["cleared_certificate"], key) {
+		if a := e.audit.Last(t, "vendor.transition"); !strings.Contains(a.Details["cleared_certificate"], key) {
 			t.Fatalf("audit %+v", a)
 		}
 		_, _, err = e.svc.Certificate(e.ctx, domain, w.ID)

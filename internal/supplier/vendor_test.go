@@ -50,7 +50,7 @@ func TestCreate(t *testing.T) {
 		if got.LegalName != v.LegalName || got.Risk.Tier != 1 || !got.NextDue.Equal(v.NextDue) || len(got.Contacts) != 2 {
 			t.Fatalf("stored %+v", got)
 		}
-		a := e.audit.last(t, "vendor.create")
+		a := e.audit.Last(t, "vendor.create")
 		if a.ObjectID != v.ID || a.ObjectType != "vendor" || a.Domain != domain || a.Actor.ID != e.owner.ID || a.Details["tier"] != "1" {
 			t.Fatalf("audit %+v", a)
 		}
@@ -256,7 +256,7 @@ func TestUpdate(t *testing.T) {
 		if got.Version != v.Version+1 || got.Website != f.Website || got.Risk.Score != 60 || got.Risk.Tier != 2 || !got.UpdatedAt.After(v.UpdatedAt) {
 			t.Fatalf("got version %d score %d tier %d", got.Version, got.Risk.Score, got.Risk.Tier)
 		}
-		a := e.audit.last(t, "vendor.update")
+		a := e.audit.Last(t, "vendor.update")
 		if a.Details["changed"] != "website,records,clinical,downtime_hours,notes" || a.Details["tier"] != "1 → 2" ||
 			a.Details["website"] != "https://acme-imaging.example → https://www.acme.example" {
 			t.Fatalf("details %v", a.Details)
@@ -395,7 +395,7 @@ func TestRescore(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("rescored %d, %v", n, err)
 	}
-	if a := e.audit.last(t, "vendor.rescore"); a.ObjectID != other.ID || a.Details["tier"] != "2 → 3" {
+	if a := e.audit.Last(t, "vendor.rescore"); a.ObjectID != other.ID || a.Details["tier"] != "2 → 3" {
 		t.Fatalf("audit %+v", a)
 	}
 	p, err := r.List(e.ctx, domain, supplier.Query{Tier: 3})
