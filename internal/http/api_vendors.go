@@ -135,6 +135,10 @@ type TransitionBody struct {
 	To      string `json:"to"`
 	Note    string `json:"note"`
 	Version int64  `json:"version"`
+	// Approving onboarding is a signature: the approver's password, and
+	// their TOTP code when enrolled.
+	Password string `json:"password"`
+	Code     string `json:"code"`
 }
 
 func (s *Server) apiVendorTransition(c *fiber.Ctx) error {
@@ -142,11 +146,10 @@ func (s *Server) apiVendorTransition(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	v := viewer(c)
-	if err := s.authz.Check(v.User.ID, v.Domain, authz.Object(authz.ClassVendor, c.Params("id")), supplier.ActionFor(body.To)); err != nil {
+	if err := s.authorizeMove(c, body.To, body.Password, body.Code); err != nil {
 		return err
 	}
-	vd, err := s.suppliers.Transition(c.UserContext(), v.Domain, c.Params("id"), body.Version, body.To, body.Note)
+	vd, err := s.suppliers.Transition(c.UserContext(), viewer(c).Domain, c.Params("id"), body.Version, body.To, body.Note)
 	if err != nil {
 		return err
 	}

@@ -137,7 +137,7 @@ func (s *Server) exportAudit(c *fiber.Ctx, download bool) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if download {
 		name := "dossier-audit-" + s.now().UTC().Format("20060102") + "." + format
-		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+		attachment(c, name)
 	}
 	// Render into the response buffer: an error half-way still reaches the
 	// error handler instead of a truncated file that looks complete.

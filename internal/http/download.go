@@ -3,6 +3,7 @@ package http
 import (
 	"errors"
 	"io"
+	"mime"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -24,6 +25,13 @@ func sendVerified(c *fiber.Ctx, r io.Reader) error {
 		return err
 	}
 	return c.Send(b)
+}
+
+// attachment makes the browser save the response as name. The header is
+// built by mime.FormatMediaType, which quotes plain names and encodes
+// others as RFC 2231 filename*.
+func attachment(c *fiber.Ctx, name string) {
+	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": safeFilename(name)}))
 }
 
 // safeFilename keeps a download name printable and free of quotes and

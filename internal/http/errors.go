@@ -53,10 +53,11 @@ func (s *Server) fromFiber(fe *fiber.Error) error {
 // errorBody is the JSON shape of every API error.
 type errorBody struct {
 	Error struct {
-		Code      string `json:"code"`
-		Message   string `json:"message"`
-		Field     string `json:"field,omitempty"`
-		RequestID string `json:"request_id,omitempty"`
+		Code      string            `json:"code"`
+		Message   string            `json:"message"`
+		Field     string            `json:"field,omitempty"`
+		Fields    map[string]string `json:"fields,omitempty"` // every invalid field with its message
+		RequestID string            `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -80,6 +81,10 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	if strings.HasPrefix(c.Path(), "/api/") || !acceptsHTML(c) {
 		var body errorBody
 		body.Error.Code, body.Error.Message, body.Error.Field, body.Error.RequestID = code, msg, errs.FieldOf(err), rid
+		var many interface{ ByField() map[string]string }
+		if errors.As(err, &many) {
+			body.Error.Fields = many.ByField()
+		}
 		return c.Status(st).JSON(body)
 	}
 	view := ErrorView{Page: s.page(c, headingFor(st)), Heading: headingFor(st), Message: msg}

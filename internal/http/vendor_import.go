@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"dossier/internal/audit"
 	"dossier/internal/errs"
 	"dossier/internal/supplier"
 )
@@ -105,7 +106,12 @@ func (s *Server) vendorExport(format string) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+		// The register holds contacts' personal data: who took it is recorded.
+		if _, err := s.audit.Append(c.UserContext(), audit.Entry{Action: "vendor.export", ObjectType: "vendor", Domain: viewer(c).Domain,
+			Details: map[string]string{"format": format, "filters": string(c.Request().URI().QueryString())}}); err != nil {
+			return err
+		}
+		attachment(c, name)
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Send(buf.Bytes())
 	}

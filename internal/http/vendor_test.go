@@ -83,9 +83,14 @@ func TestVendorForms(t *testing.T) {
 		if r := b.Post(path+"/transition", url.Values{"to": {"active"}, "version": {current}}); r.Status != 403 {
 			t.Fatalf("procurement made a vendor active: %d", r.Status)
 		}
+		reviewer := a.User(t, "security_reviewer")
 		rb := a.Browser(t)
-		rb.SignIn(a.User(t, "security_reviewer"))
-		r := rb.Post(path+"/transition", url.Values{"to": {"active"}, "version": {current}})
+		rb.SignIn(reviewer)
+		if r := rb.Post(path+"/transition", url.Values{"to": {"active"}, "version": {current}, "password": {"not it"}}); r.Status != 401 ||
+			!strings.Contains(r.Body, "Password or code is incorrect") {
+			t.Fatalf("an approval without the password: %d", r.Status)
+		}
+		r := rb.Post(path+"/transition", url.Values{"to": {"active"}, "version": {current}, "password": {reviewer.Password}})
 		if r.Status != 422 || !strings.Contains(r.Body, "Legal contact") {
 			t.Fatalf("activation without a legal contact: %d", r.Status)
 		}
@@ -134,7 +139,8 @@ func TestVendorAPI(t *testing.T) {
 	if r := call("POST", "/api/v1/vendors", `{"legal_name":"X","tier":1}`); r.Status != 422 || !strings.Contains(r.Body, `"field":"tier"`) {
 		t.Fatalf("unknown field: %d %s", r.Status, r.Body)
 	}
-	if r := call("POST", "/api/v1/vendors", `{"legal_name":"Y","website":"ftp://y"}`); r.Status != 422 || !strings.Contains(r.Body, `"field":"website"`) {
+	if r := call("POST", "/api/v1/vendors", `{"legal_name":"Y","website":"ftp://y","contacts":[{"name":"Z","email":"not-mail","role":"security"}]}`); r.Status != 422 ||
+		!strings.Contains(r.Body, `"field":"website"`) || !strings.Contains(r.Body, `"contacts.0.email":`) {
 		t.Fatalf("bad website: %d %s", r.Status, r.Body)
 	}
 	if r := call("GET", "/api/v1/vendors?tier=1&phi=yes", ""); r.Status != 200 || !strings.Contains(r.Body, `"total":1`) {
@@ -212,8 +218,13 @@ func TestVendorOffboarding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	approver := audit.WithActor(t.Context(), audit.Actor{ID: "reviewer", Name: "reviewer@hospital.example.org"})
 	for _, to := range []string{"onboarding", "active", "offboarding"} {
-		if v, err = a.App.Suppliers.Transition(ctx, a.Config.Domain, v.ID, v.Version, to, ""); err != nil {
+		mctx := ctx
+		if to == "active" {
+			mctx = approver
+		}
+		if v, err = a.App.Suppliers.Transition(mctx, a.Config.Domain, v.ID, v.Version, to, ""); err != nil {
 			t.Fatalf("to %s: %v", to, err)
 		}
 	}
@@ -278,5 +289,38 @@ func TestHomeSummarisesRegister(t *testing.T) {
 	sb.SignIn(staff)
 	if r := sb.Get("/"); strings.Contains(r.Body, "Supplier register") {
 		t.Fatal("staff see the register summary")
+	}
+}
+
+// TestOnboardingStarterCannotApprove: segregation of duties, for someone
+// holding both procurement and security_reviewer.
+func TestOnboardingStarterCannotApprove(t *testing.T) {
+	a := testkit.StartApp(t)
+	both := a.User(t, "procurement")
+	if err := a.App.Authz.AddRole(t.Context(), both.ID, "security_reviewer", a.Config.Domain); err != nil {
+		t.Fatal(err)
+	}
+	b := a.Browser(t)
+	b.SignIn(both)
+	f := pacsForm()
+	f.Set("owner", both.ID)
+	f.Set("contacts.1.role", "legal")
+	f.Set("contacts.1.name", "Lee Counsel")
+	f.Set("contacts.1.email", "legal@northwind-imaging.example")
+	r := b.Post("/vendors", f)
+	path := r.Header.Get("Location")
+	version := func() string { return between(b.Get(path).Body, `name="version" value="`, `"`) }
+	if r := b.Post(path+"/transition", url.Values{"to": {"onboarding"}, "version": {version()}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("onboarding: %d", r.Status)
+	}
+	r = b.Post(path+"/transition", url.Values{"to": {"active"}, "version": {version()}, "password": {both.Password}})
+	if r.Status != 403 || !strings.Contains(r.Body, "someone else must approve") {
+		t.Fatalf("the starter approved their own onboarding: %d", r.Status)
+	}
+	other := a.User(t, "security_reviewer")
+	ob := a.Browser(t)
+	ob.SignIn(other)
+	if r := ob.Post(path+"/transition", url.Values{"to": {"active"}, "version": {version()}, "password": {other.Password}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("another reviewer's approval: %d %s", r.Status, r.Body)
 	}
 }

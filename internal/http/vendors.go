@@ -180,16 +180,21 @@ func (s *Server) vendorList(c *fiber.Ctx) error {
 	return s.render(c, "vendors", view)
 }
 
-// userOptions lists active users for owner pickers, and every user's name
-// by id for display.
+// userOptions lists the active people of the viewer's hospital for owner
+// pickers, and their names by id for display; other hospitals' staff stay
+// out of sight.
 func (s *Server) userOptions(c *fiber.Ctx) ([]Option, map[string]string, error) {
 	users, err := s.access.Users(c.UserContext())
 	if err != nil {
 		return nil, nil, err
 	}
+	domain := viewer(c).Domain
 	var opts []Option
 	names := map[string]string{}
 	for _, u := range users {
+		if len(s.authz.Roles(u.ID, domain)) == 0 {
+			continue
+		}
 		names[u.ID] = u.Name
 		if u.Status == "active" {
 			opts = append(opts, Option{Value: u.ID, Label: u.Name + " <" + u.Email + ">"})
@@ -210,6 +215,8 @@ type VendorView struct {
 	History     []audit.Event
 	CanEdit     bool
 	CanApprove  bool
+	Signs       bool // a move offered is an approval: it asks for the password again
+	MFA         bool // and for a code
 	Labels      Labels
 	Problem     string
 	Missing     []supplier.CheckResult
@@ -222,12 +229,23 @@ type Move struct {
 	Danger    bool
 }
 
-var moveLabels = map[string]string{
-	supplier.Onboarding:  "Start onboarding",
-	supplier.Prospect:    "Back to prospect",
-	supplier.Active:      "Approve onboarding: make active",
-	supplier.Offboarding: "Start offboarding",
-	supplier.Terminated:  "Terminate",
+// moveLabel words a lifecycle move as its button.
+func moveLabel(from, to string) string {
+	switch {
+	case from == supplier.Onboarding && to == supplier.Active:
+		return "Approve onboarding: make active"
+	case from == supplier.Offboarding && to == supplier.Active:
+		return "Cancel offboarding: keep active"
+	case from == supplier.Prospect && to == supplier.Terminated:
+		return "Drop this prospect"
+	case to == supplier.Onboarding:
+		return "Start onboarding"
+	case to == supplier.Prospect:
+		return "Back to prospect"
+	case to == supplier.Offboarding:
+		return "Start offboarding"
+	}
+	return "Terminate"
 }
 
 func (s *Server) vendorView(c *fiber.Ctx, id string) (VendorView, error) {
@@ -243,12 +261,14 @@ func (s *Server) vendorView(c *fiber.Ctx, id string) (VendorView, error) {
 	view := VendorView{Page: s.page(c, vd.Label()), V: vd, OwnerName: names[vd.Owner],
 		CanEdit:     s.can(c, authz.Edit, authz.Object(authz.ClassVendor, vd.ID)),
 		CanApprove:  s.can(c, authz.Approve, authz.Object(authz.ClassVendor, vd.ID)),
-		FourthNames: map[string]string{}}
+		FourthNames: map[string]string{}, MFA: viewer(c).User.MFAEnrolled()}
 	for _, to := range supplier.NextStates(vd.Status) {
-		if s.can(c, supplier.ActionFor(to), authz.Object(authz.ClassVendor, vd.ID)) {
-			view.Moves = append(view.Moves, Move{To: to, Label: moveLabels[to], Danger: to == supplier.Terminated})
+		action := supplier.ActionFor(vd.Status, to)
+		if s.can(c, action, authz.Object(authz.ClassVendor, vd.ID)) {
+			view.Moves = append(view.Moves, Move{To: to, Label: moveLabel(vd.Status, to), Danger: to == supplier.Terminated})
+			view.Signs = view.Signs || action == authz.Approve
 		}
-		if to == supplier.Active || to == supplier.Terminated && vd.Status == supplier.Offboarding {
+		if vd.Status == supplier.Onboarding && to == supplier.Active || vd.Status == supplier.Offboarding && to == supplier.Terminated {
 			if view.Checklist, err = s.suppliers.Checklist(ctx, vd, to); err != nil {
 				return view, err
 			}
@@ -276,11 +296,31 @@ func (s *Server) vendorPage(c *fiber.Ctx) error {
 
 func (s *Server) vendorPath(c *fiber.Ctx) string { return "/vendors/" + url.PathEscape(c.Params("id")) }
 
+// authorizeMove checks the viewer may make this move of the vendor, by the
+// vendor's current status, and re-authenticates them for an approval.
+func (s *Server) authorizeMove(c *fiber.Ctx, to, password, code string) error {
+	ctx, v := c.UserContext(), viewer(c)
+	vd, err := s.suppliers.Get(ctx, v.Domain, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	action := supplier.ActionFor(vd.Status, to)
+	if err := s.authz.Check(v.User.ID, v.Domain, authz.Object(authz.ClassVendor, vd.ID), action); err != nil {
+		return err
+	}
+	if action == authz.Approve {
+		return s.access.Reauthenticate(ctx, v.User.ID, password, strings.TrimSpace(code))
+	}
+	return nil
+}
+
 // vendorRefused shows the vendor page again with why a step was refused:
 // the checklist items still missing, or the message.
 func (s *Server) vendorRefused(c *fiber.Ctx, err error) error {
 	var cl *supplier.ChecklistError
-	if !errs.Is(err, errs.Invalid) && !errs.Is(err, errs.Conflict) {
+	switch errs.Code(err) {
+	case errs.Invalid, errs.Conflict, errs.Forbidden, errs.Unauthorized:
+	default:
 		return err
 	}
 	view, verr := s.vendorView(c, c.Params("id"))
@@ -303,14 +343,16 @@ func formVersion(c *fiber.Ctx) (int64, error) {
 	return n, nil
 }
 
+// vendorTransition moves a vendor. Approving onboarding is a signature:
+// the approver gives their password (and code) again.
 func (s *Server) vendorTransition(c *fiber.Ctx) error {
-	to := c.FormValue("to")
-	if err := s.authz.Check(viewer(c).User.ID, viewer(c).Domain, authz.Object(authz.ClassVendor, c.Params("id")), supplier.ActionFor(to)); err != nil {
-		return err
-	}
 	version, err := formVersion(c)
 	if err != nil {
 		return err
+	}
+	to := c.FormValue("to")
+	if err := s.authorizeMove(c, to, c.FormValue("password"), c.FormValue("code")); err != nil {
+		return s.vendorRefused(c, err)
 	}
 	vd, err := s.suppliers.Transition(c.UserContext(), viewer(c).Domain, c.Params("id"), version, to, strings.TrimSpace(c.FormValue("note")))
 	if err != nil {
@@ -370,7 +412,7 @@ func (s *Server) vendorCertificate(c *fiber.Ctx) error {
 	}
 	defer rd.Close()
 	c.Set(fiber.HeaderContentType, file.ContentType)
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename=%q`, safeFilename(file.Name)))
+	attachment(c, file.Name)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return sendVerified(c, rd)
 }

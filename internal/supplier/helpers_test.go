@@ -106,12 +106,21 @@ func (e *env) mustCreate(t testing.TB, f supplier.Fields) supplier.Vendor {
 func (e *env) mustMove(t testing.TB, v supplier.Vendor, to ...string) supplier.Vendor {
 	t.Helper()
 	for _, s := range to {
+		ctx := e.ctx
+		if v.Status == supplier.Onboarding && s == supplier.Active {
+			ctx = e.approver() // the one who started onboarding may not approve it
+		}
 		var err error
-		if v, err = e.svc.Transition(e.ctx, domain, v.ID, v.Version, s, ""); err != nil {
+		if v, err = e.svc.Transition(ctx, domain, v.ID, v.Version, s, ""); err != nil {
 			t.Fatalf("move %s to %s: %v", v.LegalName, s, err)
 		}
 	}
 	return v
+}
+
+// approver is a context acting as a second person, a security reviewer.
+func (e *env) approver() context.Context {
+	return audit.WithActor(e.ctx, audit.Actor{ID: "second-reviewer", Name: "reviewer@hospital.org"})
 }
 
 // wantCode fails unless err carries code.

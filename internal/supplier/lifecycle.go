@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"dossier/internal/access"
+	"dossier/internal/audit"
 	"dossier/internal/authz"
 	"dossier/internal/errs"
 )
@@ -23,11 +24,12 @@ var moves = map[string][]string{
 // NextStates lists the statuses a vendor in status may move to.
 func NextStates(status string) []string { return slices.Clone(moves[status]) }
 
-// ActionFor is the authorization action a move to status to needs:
-// approving onboarding (to active) is authz.Approve, every other move
-// authz.Edit. The handler authorizes with it before calling Transition.
-func ActionFor(to string) string {
-	if to == Active {
+// ActionFor is the authorization action a move from one status to another
+// needs: approving onboarding (onboarding → active) is authz.Approve, every
+// other move, cancelling offboarding included, authz.Edit. The handler
+// authorizes with it before calling Transition.
+func ActionFor(from, to string) string {
+	if from == Onboarding && to == Active {
 		return authz.Approve
 	}
 	return authz.Edit
@@ -57,6 +59,11 @@ func (s *Service) Transition(ctx context.Context, domain, id string, version int
 	if !slices.Contains(moves[from], to) {
 		return Vendor{}, moveRefused(from, to)
 	}
+	// Segregation of duties: whoever started onboarding does not approve it.
+	actor := audit.ActorFrom(ctx)
+	if from == Onboarding && to == Active && v.OnboardingBy != "" && v.OnboardingBy == actor.ID {
+		return Vendor{}, errs.E(errs.Forbidden, "You started this vendor's onboarding, so someone else must approve it.")
+	}
 	results, err := s.Checklist(ctx, v, to)
 	if err != nil {
 		return Vendor{}, err
@@ -72,6 +79,9 @@ func (s *Service) Transition(ctx context.Context, domain, id string, version int
 	}
 	v, err = s.commit(ctx, v, func(v *Vendor) error {
 		v.Status = to
+		if to == Onboarding {
+			v.OnboardingBy = actor.ID
+		}
 		if from == Offboarding && to == Active {
 			if c := v.Offboarding.Certificate; c != nil {
 				// The file stays in storage; the trail says where.

@@ -71,7 +71,7 @@ func TestTransitions(t *testing.T) {
 		wantCode(t, err, errs.Conflict)
 	})
 	t.Run("ActionFor", func(t *testing.T) {
-		if supplier.ActionFor(supplier.Active) != authz.Approve || supplier.ActionFor(supplier.Offboarding) != authz.Edit || supplier.ActionFor(supplier.Terminated) != authz.Edit {
+		if supplier.ActionFor(supplier.Onboarding, supplier.Active) != authz.Approve || supplier.ActionFor(supplier.Offboarding, supplier.Active) != authz.Edit || supplier.ActionFor(supplier.Active, supplier.Offboarding) != authz.Edit {
 			t.Fatal("ActionFor")
 		}
 		if got := supplier.NextStates(supplier.Offboarding); len(got) != 2 || got[0] != supplier.Terminated {
@@ -86,7 +86,7 @@ func TestOnboardingChecklist(t *testing.T) {
 	f.Clinical = ""
 	v := e.mustMove(t, e.mustCreate(t, f), supplier.Onboarding)
 
-	_, err := e.svc.Transition(e.ctx, domain, v.ID, v.Version, supplier.Active, "")
+	_, err := e.svc.Transition(e.approver(), domain, v.ID, v.Version, supplier.Active, "")
 	var cl *supplier.ChecklistError
 	if !errors.As(err, &cl) {
 		t.Fatalf("got %v, want a ChecklistError", err)
@@ -133,7 +133,7 @@ func TestOnboardingChecklist(t *testing.T) {
 	if v, err = e.svc.Update(e.ctx, domain, v.ID, v.Version, f); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.svc.Transition(e.ctx, domain, v.ID, v.Version, supplier.Active, "")
+	_, err = e.svc.Transition(e.approver(), domain, v.ID, v.Version, supplier.Active, "")
 	if !errors.As(err, &cl) || len(cl.Missing()) != 1 || cl.Missing()[0].ID != "baa_in_force" || len(seen) != 1 {
 		t.Fatalf("got %v, seen %v", err, seen)
 	}
@@ -162,7 +162,7 @@ func TestOnboardingRefusesDisabledOwner(t *testing.T) {
 	if err := e.users.Disable(e.ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.svc.Transition(e.ctx, domain, v.ID, v.Version, supplier.Active, "")
+	_, err = e.svc.Transition(e.approver(), domain, v.ID, v.Version, supplier.Active, "")
 	var cl *supplier.ChecklistError
 	if !errors.As(err, &cl) || cl.Missing()[0].ID != "owner" || !strings.Contains(cl.Missing()[0].Missing, "disabled") {
 		t.Fatalf("got %v", err)
@@ -345,5 +345,16 @@ func TestCertificateTamperedOnDisk(t *testing.T) {
 	defer rd.Close()
 	if _, err := io.ReadAll(rd); !errors.Is(err, blob.ErrIntegrity) {
 		t.Fatalf("reading a tampered certificate: got %v, want ErrIntegrity", err)
+	}
+}
+
+func TestStarterCannotApproveOnboarding(t *testing.T) {
+	e := newEnv(t, false)
+	f := e.pacs()
+	v := e.mustMove(t, e.mustCreate(t, f), supplier.Onboarding)
+	_, err := e.svc.Transition(e.ctx, domain, v.ID, v.Version, supplier.Active, "")
+	wantCode(t, err, errs.Forbidden)
+	if _, err := e.svc.Transition(e.approver(), domain, v.ID, v.Version, supplier.Active, ""); err != nil {
+		t.Fatalf("a second person's approval: %v", err)
 	}
 }

@@ -42,6 +42,7 @@ type Vendor struct {
 	Notes          string            `bson:"notes,omitempty" json:"notes"`
 	Tags           []string          `bson:"tags,omitempty" json:"tags"`
 	Status         string            `bson:"status" json:"status"`
+	OnboardingBy   string            `bson:"onboarding_by,omitempty" json:"onboarding_by,omitempty"` // who started onboarding: not its approver
 	Risk           risk.Assessment   `bson:"risk" json:"risk"`
 	LastAssessed   time.Time         `bson:"last_assessed,omitempty" json:"last_assessed"` // zero: never assessed
 	NextDue        time.Time         `bson:"next_due" json:"next_due"`                     // zero once terminated
