@@ -22,16 +22,19 @@ const (
 // VendorFormView is the create and edit form.
 type VendorFormView struct {
 	Page
-	ID                                            string // "" when creating
-	Version                                       int64
-	F                                             supplier.Fields
-	Contacts                                      []supplier.Contact     // with blank rows to fill
-	Fourth                                        []supplier.FourthParty // with blank rows to fill
-	Errors                                        map[string]string
-	Owners                                        []Option
-	Vendors                                       []Option // for linking a subcontractor that is itself a vendor
-	Duplicate                                     *supplier.Vendor
-	Conflict                                      bool // someone else saved meanwhile; their version is linked
+	ID        string // "" when creating
+	Version   int64
+	F         supplier.Fields
+	Contacts  []supplier.Contact     // with blank rows to fill
+	Fourth    []supplier.FourthParty // with blank rows to fill
+	Errors    map[string]string
+	Owners    []Option
+	Vendors   []Option // for linking a subcontractor that is itself a vendor
+	Duplicate *supplier.Vendor
+	Conflict  bool // someone else saved meanwhile; their version is linked
+	// Records and Downtime are the numbers as shown: what was typed when
+	// the form comes back, so a mistyped number is not replaced by 0.
+	Records, Downtime                             string
 	Labels                                        Labels
 	Systems, Data, Access, Clinical, ContactRoles []Option
 }
@@ -62,6 +65,12 @@ func (s *Server) vendorFormView(c *fiber.Ctx, title, id string, version int64, f
 	view := VendorFormView{Page: s.page(c, title), ID: id, Version: version, F: f, Errors: map[string]string{}, Owners: owners,
 		Systems: options(supplier.Systems), Data: options(supplier.DataKinds), Access: options(supplier.AccessModes),
 		Clinical: options(supplier.ClinicalImpacts), ContactRoles: options(supplier.ContactRoles)}
+	if f.Records > 0 {
+		view.Records = strconv.FormatInt(f.Records, 10)
+	}
+	if f.DowntimeHours > 0 {
+		view.Downtime = strconv.Itoa(f.DowntimeHours)
+	}
 	view.Contacts = append(append([]supplier.Contact(nil), f.Contacts...), make([]supplier.Contact, spareContacts)...)
 	view.Fourth = append(append([]supplier.FourthParty(nil), f.FourthParties...), make([]supplier.FourthParty, spareFourthParties)...)
 	err = s.suppliers.All(c.UserContext(), viewer(c).Domain, supplier.Query{Sort: "name"}, func(v supplier.Vendor) error {
@@ -85,14 +94,14 @@ func vendorFields(c *fiber.Ctx) supplier.Fields {
 	}
 	f.Records, _ = strconv.ParseInt(strings.ReplaceAll(strings.TrimSpace(c.FormValue("records", "0")), ",", ""), 10, 64)
 	f.DowntimeHours, _ = strconv.Atoi(strings.TrimSpace(c.FormValue("downtime_hours", "0")))
-	for i := 0; i < 50; i++ {
+	for i := 0; i < supplier.MaxContacts; i++ {
 		p := fmt.Sprintf("contacts.%d.", i)
 		ct := supplier.Contact{Name: c.FormValue(p + "name"), Email: c.FormValue(p + "email"), Phone: c.FormValue(p + "phone"), Role: c.FormValue(p + "role")}
 		if strings.TrimSpace(ct.Name+ct.Email+ct.Phone) != "" {
 			f.Contacts = append(f.Contacts, ct)
 		}
 	}
-	for i := 0; i < 50; i++ {
+	for i := 0; i < supplier.MaxFourthParties; i++ {
 		p := fmt.Sprintf("fourth_parties.%d.", i)
 		fp := supplier.FourthParty{VendorID: c.FormValue(p + "vendor_id"), Name: c.FormValue(p + "name"), TouchesPHI: c.FormValue(p+"touches_phi") == "on"}
 		if strings.TrimSpace(fp.VendorID+fp.Name) != "" {
@@ -198,6 +207,7 @@ func (s *Server) vendorFormFailed(c *fiber.Ctx, title, id string, version int64,
 	if verr != nil {
 		return verr
 	}
+	view.Records, view.Downtime = c.FormValue("records"), c.FormValue("downtime_hours")
 	var dup *supplier.DuplicateError
 	var all supplier.FieldErrors
 	switch {

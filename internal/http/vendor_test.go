@@ -52,6 +52,14 @@ func TestVendorForms(t *testing.T) {
 			t.Fatalf("got %d", r.Status)
 		}
 	})
+	t.Run("ErrBadNumberKeptAsTyped", func(t *testing.T) {
+		f := pacsForm()
+		f.Set("records", "about a million")
+		r := b.Post("/vendors", f)
+		if r.Status != 422 || !strings.Contains(r.Body, `id="records-error"`) || !strings.Contains(r.Body, `value="about a million"`) {
+			t.Fatalf("got %d", r.Status)
+		}
+	})
 	t.Run("ErrDuplicateLinksToExisting", func(t *testing.T) {
 		f := pacsForm()
 		f.Set("legal_name", "NORTHWIND imaging inc")
