@@ -3,7 +3,9 @@ package supplier
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -118,7 +120,10 @@ func (s *Service) Preview(ctx context.Context, domain string, r io.Reader) (Impo
 // all of them back), then the vendors are written; should the database
 // fail midway, the vendors already written are deleted again.
 func (s *Service) Import(ctx context.Context, domain string, r io.Reader) (ImportResult, error) {
-	res, vendors, err := s.preview(ctx, domain, r)
+	// The file's SHA-256 goes into the trail, so the import can be matched
+	// to the spreadsheet it came from.
+	sum := sha256.New()
+	res, vendors, err := s.preview(ctx, domain, io.TeeReader(r, sum))
 	if err != nil {
 		return res, err
 	}
@@ -146,7 +151,8 @@ func (s *Service) Import(ctx context.Context, domain string, r io.Reader) (Impor
 		}
 	}
 	return res, s.record(ctx, "vendor.import", domain, "", map[string]string{
-		"rows": strconv.Itoa(len(res.Rows)), "new": strconv.Itoa(res.New), "existing": strconv.Itoa(res.Existing)})
+		"rows": strconv.Itoa(len(res.Rows)), "new": strconv.Itoa(res.New), "existing": strconv.Itoa(res.Existing),
+		"sha256": hex.EncodeToString(sum.Sum(nil))})
 }
 
 func plural(n int, one, many string) string {

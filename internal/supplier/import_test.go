@@ -2,7 +2,9 @@ package supplier_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"slices"
@@ -77,7 +79,8 @@ func TestImport(t *testing.T) {
 			t.Fatalf("imported %+v", p)
 		}
 		a := e.audit.Last(t, "vendor.import")
-		if a.Details["new"] != "3" || a.Details["existing"] != "0" || len(e.audit.Find("vendor.create")) != 3 ||
+		sum := sha256.Sum256([]byte(goodCSV))
+		if a.Details["new"] != "3" || a.Details["existing"] != "0" || a.Details["sha256"] != hex.EncodeToString(sum[:]) || len(e.audit.Find("vendor.create")) != 3 ||
 			e.audit.Last(t, "vendor.create").Details["source"] != "import" {
 			t.Fatalf("audit %+v", a)
 		}
