@@ -248,7 +248,7 @@ func (a *App) openStores(ctx context.Context, cfg config.Config) (err error) {
 	if err != nil {
 		return fmt.Errorf("authorization policy: %w", err)
 	}
-	a.Suppliers = supplier.New(a.DB, a.Files, supplier.Options{Rubric: a.cfg.Risk, Audit: a.Audit, Users: a.Access, Now: a.now})
+	a.Suppliers = supplier.New(a.DB, a.Files, supplier.Options{Rubric: a.cfg.Risk, Audit: a.Audit, Users: a.Access, Staff: a.Authz, Now: a.now})
 	return nil
 }
 

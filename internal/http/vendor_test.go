@@ -151,6 +151,13 @@ func TestVendorAPI(t *testing.T) {
 		!strings.Contains(r.Body, `"field":"website"`) || !strings.Contains(r.Body, `"contacts.0.email":`) {
 		t.Fatalf("bad website: %d %s", r.Status, r.Body)
 	}
+	outsider := a.User(t, "")
+	if err := a.App.Authz.AddRole(t.Context(), outsider.ID, "procurement", "clinic"); err != nil {
+		t.Fatal(err)
+	}
+	if r := call("POST", "/api/v1/vendors", `{"legal_name":"Owner Test Ltd","owner":"`+outsider.ID+`"}`); r.Status != 422 || !strings.Contains(r.Body, `"field":"owner"`) {
+		t.Fatalf("an owner from another hospital: %d %s", r.Status, r.Body)
+	}
 	if r := call("GET", "/api/v1/vendors?tier=1&phi=yes", ""); r.Status != 200 || !strings.Contains(r.Body, `"total":1`) {
 		t.Fatalf("list: %d %s", r.Status, r.Body)
 	}

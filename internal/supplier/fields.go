@@ -226,7 +226,7 @@ func (s *Service) clean(ctx context.Context, domain, self string, f Fields, trus
 	}
 	f.Owner = strings.TrimSpace(f.Owner)
 	if f.Owner != "" && f.Owner != trustedOwner {
-		if err := s.checkOwner(ctx, &c, "owner", f.Owner); err != nil {
+		if err := s.checkOwner(ctx, &c, domain, "owner", f.Owner); err != nil {
 			return f, err
 		}
 	}
@@ -336,8 +336,8 @@ func (s *Service) fourthParties(ctx context.Context, c *checker, domain, self st
 	return out, nil
 }
 
-// checkOwner requires an active user.
-func (s *Service) checkOwner(ctx context.Context, c *checker, field, id string) error {
+// checkOwner requires an active user on the hospital's staff.
+func (s *Service) checkOwner(ctx context.Context, c *checker, domain, field, id string) error {
 	if s.o.Users == nil {
 		c.add(field, "No user directory is configured, so no owner can be named.")
 		return nil
@@ -350,8 +350,15 @@ func (s *Service) checkOwner(ctx context.Context, c *checker, field, id string) 
 		return err
 	case u.Status != access.Active:
 		c.add(field, "%s's account is disabled; choose an active user.", u.Name)
+	case !s.onStaff(u.ID, domain):
+		c.add(field, "There is no such user.") // the same words: other hospitals' staff stay unseen
 	}
 	return nil
+}
+
+// onStaff reports whether a user holds a role in the hospital.
+func (s *Service) onStaff(userID, domain string) bool {
+	return s.o.Staff == nil || len(s.o.Staff.Roles(userID, domain)) > 0
 }
 
 // validPhone accepts digits, spaces, + ( ) - . / and an extension ("x12",

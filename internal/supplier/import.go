@@ -299,7 +299,7 @@ func (s *Service) preview(ctx context.Context, domain string, r io.Reader) (Impo
 			seenReg[rk] = row.line
 		}
 		if email := strings.TrimSpace(row.get("owner_email")); email != "" && row.ragged == "" {
-			o, err := s.lookupOwner(ctx, owners, email)
+			o, err := s.lookupOwner(ctx, owners, domain, email)
 			if err != nil {
 				return res, nil, err
 			}
@@ -343,7 +343,7 @@ type ownerLookup struct {
 	problem string
 }
 
-func (s *Service) lookupOwner(ctx context.Context, cache map[string]ownerLookup, email string) (ownerLookup, error) {
+func (s *Service) lookupOwner(ctx context.Context, cache map[string]ownerLookup, domain, email string) (ownerLookup, error) {
 	k := strings.ToLower(email)
 	if o, ok := cache[k]; ok {
 		return o, nil
@@ -354,8 +354,8 @@ func (s *Service) lookupOwner(ctx context.Context, cache map[string]ownerLookup,
 	} else {
 		u, err := s.o.Users.UserByEmail(ctx, email)
 		switch {
-		case errs.Is(err, errs.NotFound):
-			o.problem = fmt.Sprintf("no Dossier user has the email %q.", clip(email, 100))
+		case errs.Is(err, errs.NotFound) || err == nil && !s.onStaff(u.ID, domain):
+			o.problem = fmt.Sprintf("no one on this hospital's staff has the email %q.", clip(email, 100))
 		case err != nil:
 			return o, err
 		case u.Status != access.Active:

@@ -120,7 +120,7 @@ func TestImport(t *testing.T) {
 			t.Fatalf("count %d, result %+v", e.count(t), res)
 		}
 		bad := strings.Join(res.Rows[1].Problems, "\n")
-		for _, want := range []string{"records: \"lots\" is not a whole number", "owner_email: no Dossier user has the email", "website: Enter a web address",
+		for _, want := range []string{"records: \"lots\" is not a whole number", "owner_email: no one on this hospital's staff has the email", "website: Enter a web address",
 			"systems: \"Toaster\" is not one of the hospital systems", "security_contact_email: Enter a valid email address"} {
 			if !strings.Contains(bad, want) {
 				t.Errorf("problems lack %q:\n%s", want, bad)

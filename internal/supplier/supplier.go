@@ -56,7 +56,12 @@ type Options struct {
 	Rubric risk.Rubric // zero: risk.Default()
 	Audit  Auditor     // nil: nothing is audited (tests of other packages)
 	Users  Users       // nil: no vendor can have an owner
-	Now    func() time.Time
+	// Staff, when set, limits owners to people holding a role in the
+	// vendor's hospital (authz.Authorizer answers it).
+	Staff interface {
+		Roles(user, domain string) []string
+	}
+	Now func() time.Time
 }
 
 // Service is the supplier register.
