@@ -261,26 +261,14 @@ func s3Client(t *testing.T, endpoint, ak, sk string) *minio.Client {
 	return c
 }
 
-// runToExit runs dossier expecting it to fail at start.
+// runToExit runs dossier expecting it to fail at start, and returns the
+// exit code and the last line it printed to stderr.
 func runToExit(t *testing.T, env ...string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(binary)
-	cmd.Env = append(append(os.Environ(), "DOSSIER_ADDR=127.0.0.1:0", "DOSSIER_DATA_DIR="+t.TempDir()), env...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	done := make(chan error, 1)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(90 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("dossier kept running; want it to refuse to start")
-	}
-	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
-	return cmd.ProcessState.ExitCode(), lines[len(lines)-1]
+	env = append([]string{"DOSSIER_ADDR=127.0.0.1:0", "DOSSIER_DATA_DIR=" + t.TempDir()}, env...)
+	code, _, stderr := runTool(t, "", env)
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	return code, lines[len(lines)-1]
 }
 
 func TestStartRefused(t *testing.T) {

@@ -28,7 +28,6 @@ import (
 	"runtime"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
@@ -196,18 +195,6 @@ func (s *Service) record(ctx context.Context, action, objectType, objectID strin
 	}
 	_, err := s.o.Audit.Append(ctx, audit.Entry{Action: action, ObjectType: objectType, ObjectID: objectID, Details: details, Actor: actor})
 	return err
-}
-
-// clip cuts s to at most n bytes on a character boundary.
-func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // sessionKey carries the request's session in a context.

@@ -8,6 +8,8 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"dossier/internal/errs"
+
+	"dossier/internal/text"
 )
 
 // Sign-in limits. An account key (the typed email, normalized, whether or
@@ -31,7 +33,7 @@ type limit struct {
 	LockedUntil time.Time `bson:"locked_until"`
 }
 
-func accountKey(email string) string { return "acct:" + clip(normalizeEmail(email), 320) }
+func accountKey(email string) string { return "acct:" + text.Clip(normalizeEmail(email), 320) }
 
 // addressKey is "" when there is no address. IPv6 clients are counted by
 // their /64, which one subscriber usually holds whole.
@@ -41,7 +43,7 @@ func addressKey(ip string) string {
 	}
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
-		return "ip:" + clip(ip, 64)
+		return "ip:" + text.Clip(ip, 64)
 	}
 	a = a.Unmap()
 	if a.Is6() {

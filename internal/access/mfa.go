@@ -20,6 +20,8 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"dossier/internal/errs"
+
+	"dossier/internal/text"
 )
 
 // TOTP as authenticator apps expect it (RFC 6238 defaults); matchTOTP
@@ -236,7 +238,7 @@ func (s *Service) SetMFARequiredRoles(ctx context.Context, roles []string) error
 			continue
 		}
 		if len(r) > 64 || strings.IndexFunc(r, unicode.IsControl) >= 0 {
-			return errs.Field("roles", "%q is not a role name.", clip(r, 64))
+			return errs.Field("roles", "%q is not a role name.", text.Clip(r, 64))
 		}
 		clean = append(clean, r)
 	}
@@ -247,7 +249,7 @@ func (s *Service) SetMFARequiredRoles(ctx context.Context, roles []string) error
 		return err
 	}
 	s.mfaRoles.evict(mfaSettingID)
-	return s.record(ctx, "auth.mfa_required_roles", "setting", mfaSettingID, map[string]string{"roles": clip(strings.Join(clean, ","), 1000)}, nil)
+	return s.record(ctx, "auth.mfa_required_roles", "setting", mfaSettingID, map[string]string{"roles": text.Clip(strings.Join(clean, ","), 1000)}, nil)
 }
 
 // MFARequiredRoles returns the roles that require a second factor, sorted.

@@ -11,6 +11,8 @@ import (
 
 	"dossier/internal/errs"
 	"dossier/internal/store"
+
+	"dossier/internal/text"
 )
 
 // Session stages.
@@ -50,7 +52,7 @@ func (s *Service) newSession(ctx context.Context, u User, stage string, c Client
 	sess := Session{
 		ID: hashToken(token), User: u.ID, Stage: stage,
 		Created: now, LastSeen: now, Expires: now.Add(life),
-		IP: clip(c.IP, 64), UserAgent: clip(c.UserAgent, 256),
+		IP: text.Clip(c.IP, 64), UserAgent: text.Clip(c.UserAgent, 256),
 	}
 	if err := s.sessions.Insert(ctx, sess); err != nil {
 		return "", Session{}, err
@@ -164,7 +166,7 @@ func (s *Service) SignOutSession(ctx context.Context, userID, sessionID string) 
 		return wrapNotFound(err, "That session has already ended.")
 	}
 	s.sessionCache.evict(sessionID)
-	return s.record(ctx, "auth.signout", "user", userID, map[string]string{"session": clip(sessionID, 12)}, nil)
+	return s.record(ctx, "auth.signout", "user", userID, map[string]string{"session": text.Clip(sessionID, 12)}, nil)
 }
 
 // SignOutEverywhere ends every session of a user, the caller's too.

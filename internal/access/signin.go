@@ -8,6 +8,8 @@ import (
 
 	"dossier/internal/audit"
 	"dossier/internal/errs"
+
+	"dossier/internal/text"
 )
 
 // Client is where a sign-in comes from.
@@ -54,7 +56,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string, c Client) 
 	// have it, so skipping its account counter reveals nothing.
 	typed, acct := "(not an email address)", ""
 	if ValidEmail(norm) {
-		typed, acct = clip(strings.TrimSpace(email), maxTypedEmail), accountKey(norm)
+		typed, acct = text.Clip(strings.TrimSpace(email), maxTypedEmail), accountKey(norm)
 	}
 	addr := addressKey(c.IP)
 	anonymous := &audit.Actor{ID: "anonymous", Name: typed, IP: c.IP}

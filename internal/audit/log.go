@@ -14,6 +14,7 @@ import (
 	"dossier/internal/blob"
 	"dossier/internal/errs"
 	"dossier/internal/store"
+	"dossier/internal/text"
 )
 
 // EventsCollection holds the chain: one document per event, _id = Seq.
@@ -228,7 +229,7 @@ func newEvent(ctx context.Context, e Entry) (Event, error) {
 		details = make(map[string]string, len(e.Details)) // a copy: the caller may reuse its map
 		for k, v := range e.Details {
 			if k == "" || len(k) > MaxDetailKey || !printable(k) || strings.ContainsAny(k, ".$") {
-				return Event{}, errs.E(errs.Invalid, "Audit detail %q needs a name of 1 to %d printable bytes without '.' or '$'.", clip(k, MaxDetailKey), MaxDetailKey)
+				return Event{}, errs.E(errs.Invalid, "Audit detail %q needs a name of 1 to %d printable bytes without '.' or '$'.", text.Clip(k, MaxDetailKey), MaxDetailKey)
 			}
 			if len(v) > MaxDetailValue {
 				return Event{}, errs.E(errs.Invalid, "Audit detail %q is %d bytes; at most %d are kept.", k, len(v), MaxDetailValue)
@@ -244,8 +245,8 @@ func newEvent(ctx context.Context, e Entry) (Event, error) {
 		a.ID = "anonymous" // such as a failed sign-in with an unknown e-mail
 	}
 	return Event{
-		ActorID: clip(a.ID, maxField), ActorName: clip(a.Name, maxField), ActorIP: clip(a.IP, maxField),
-		Action: e.Action, ObjectType: e.ObjectType, ObjectID: clip(e.ObjectID, maxField), Domain: e.Domain,
+		ActorID: text.Clip(a.ID, maxField), ActorName: text.Clip(a.Name, maxField), ActorIP: text.Clip(a.IP, maxField),
+		Action: e.Action, ObjectType: e.ObjectType, ObjectID: text.Clip(e.ObjectID, maxField), Domain: e.Domain,
 		Details: details,
 	}, nil
 }
@@ -260,7 +261,7 @@ func checkName(what, v string) error {
 		ok = ok && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._:-", r))
 	}
 	if !ok {
-		return errs.E(errs.Invalid, "Audit %s %q must be at most %d letters, digits, '.', '_', ':' or '-'.", what, clip(v, maxName), maxName)
+		return errs.E(errs.Invalid, "Audit %s %q must be at most %d letters, digits, '.', '_', ':' or '-'.", what, text.Clip(v, maxName), maxName)
 	}
 	return nil
 }
@@ -275,17 +276,4 @@ func printable(s string) bool {
 		}
 	}
 	return true
-}
-
-// clip makes s valid UTF-8 and cuts it to at most n bytes on a character
-// boundary.
-func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

@@ -16,6 +16,8 @@ import (
 	"dossier/internal/errs"
 	"dossier/internal/risk"
 	"dossier/internal/store"
+
+	"dossier/internal/text"
 )
 
 // Vendor is one supplier in the register.
@@ -469,15 +471,13 @@ func show(x any) string {
 	return fmt.Sprint(x)
 }
 
-// clip cuts s to at most n bytes on a character boundary.
+// clip cuts s to at most n bytes on a character boundary and marks the
+// cut with an ellipsis.
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return text.Clip(s, n) + "…"
 }
 
 // Rescore brings every vendor's stored score, tier and next due date —
