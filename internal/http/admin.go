@@ -13,8 +13,8 @@ import (
 )
 
 func (s *Server) adminRoutes(app *fiber.App) {
-	users := app.Group("/admin/users", s.signedIn, s.require(authz.View, "user:*"))
-	manage := s.require(authz.Manage, "user:*")
+	users := app.Group("/admin/users", s.signedIn, s.require(authz.View, authz.Every(authz.ClassUser)))
+	manage := s.require(authz.Manage, authz.Every(authz.ClassUser))
 	users.Get("/", s.adminUsers)
 	users.Post("/", manage, s.inviteUser)
 	users.Get("/:id", s.adminUser)
@@ -26,7 +26,7 @@ func (s *Server) adminRoutes(app *fiber.App) {
 	users.Post("/:id/password-link", manage, s.passwordLink)
 	users.Post("/:id/signout-all", manage, s.adminSignOutAll)
 
-	sec := app.Group("/admin/security", s.signedIn, s.require(authz.View, "user:*"))
+	sec := app.Group("/admin/security", s.signedIn, s.require(authz.View, authz.Every(authz.ClassUser)))
 	sec.Get("/", s.adminSecurity)
 	sec.Post("/", manage, s.saveSecurity)
 
@@ -62,7 +62,7 @@ func (s *Server) adminUsersView(c *fiber.Ctx) (AdminUsersView, error) {
 		return AdminUsersView{}, err
 	}
 	q, st := strings.ToLower(strings.TrimSpace(c.Query("q"))), c.Query("status")
-	view := AdminUsersView{Page: s.page(c, "Users"), Roles: authz.BuiltinRoles(), CanManage: s.can(c, authz.Manage, "user:*"),
+	view := AdminUsersView{Page: s.page(c, "Users"), Roles: authz.BuiltinRoles(), CanManage: s.can(c, authz.Manage, authz.Every(authz.ClassUser)),
 		Query: c.Query("q"), Status: st, Errors: map[string]string{}}
 	for _, u := range all {
 		if q != "" && !strings.Contains(strings.ToLower(u.Email+" "+u.Name), q) || st != "" && u.Status != st {
@@ -186,7 +186,7 @@ func (s *Server) adminUserView(c *fiber.Ctx, id string) (AdminUserView, error) {
 		domains = append([]string{v.Domain}, domains...)
 	}
 	view := AdminUserView{Page: s.page(c, u.Name), Subject: u, AllRoles: authz.BuiltinRoles(), Domain: v.Domain,
-		CanManage: s.can(c, authz.Manage, "user:*"), IsSelf: u.ID == v.User.ID, Sessions: len(sessions)}
+		CanManage: s.can(c, authz.Manage, authz.Every(authz.ClassUser)), IsSelf: u.ID == v.User.ID, Sessions: len(sessions)}
 	for _, d := range domains {
 		if s.authz.Can(v.User.ID, d, authz.Every(authz.ClassUser), authz.View) {
 			view.Roles = append(view.Roles, DomainRoles{Domain: d, Roles: s.authz.Roles(u.ID, d)})
@@ -308,7 +308,7 @@ func (s *Server) adminSecurity(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	view := AdminSecurityView{Page: s.page(c, "Sign-in security"), CanManage: s.can(c, authz.Manage, "user:*")}
+	view := AdminSecurityView{Page: s.page(c, "Sign-in security"), CanManage: s.can(c, authz.Manage, authz.Every(authz.ClassUser))}
 	for _, r := range authz.BuiltinRoles() {
 		view.Roles = append(view.Roles, RoleChoice{Role: r, Checked: slices.Contains(required, r.Name)})
 	}

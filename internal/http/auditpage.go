@@ -15,12 +15,12 @@ import (
 )
 
 func (s *Server) auditRoutes(app *fiber.App) {
-	g := app.Group("/audit", s.signedIn, s.require(authz.View, "audit:*"))
+	g := app.Group("/audit", s.signedIn, s.require(authz.View, authz.Every(authz.ClassAudit)))
 	g.Get("/", s.auditTrail)
 	g.Post("/verify", s.auditVerify)
 	// A POST: the export itself is recorded, and a change must not be
 	// triggered by a link.
-	g.Post("/export", s.require(authz.Export, "audit:*"), s.auditExport)
+	g.Post("/export", s.require(authz.Export, authz.Every(authz.ClassAudit)), s.auditExport)
 }
 
 // AuditView lists audit events newest first, filtered, a page at a time.
@@ -64,7 +64,7 @@ func (s *Server) auditView(c *fiber.Ctx) (AuditView, error) {
 	if err != nil {
 		return AuditView{}, err
 	}
-	view := AuditView{Page: s.page(c, "Audit trail"), Filter: f, CanExport: s.can(c, authz.Export, "audit:*"),
+	view := AuditView{Page: s.page(c, "Audit trail"), Filter: f, CanExport: s.can(c, authz.Export, authz.Every(authz.ClassAudit)),
 		Today: s.now().UTC().Format(time.DateOnly)}
 	if len(events) > auditPageSize {
 		events = events[:auditPageSize]

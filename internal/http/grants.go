@@ -11,8 +11,8 @@ import (
 )
 
 func (s *Server) grantRoutes(app *fiber.App) {
-	g := app.Group("/admin/grants", s.signedIn, s.require(authz.View, "grant:*"))
-	manage := s.require(authz.Manage, "grant:*")
+	g := app.Group("/admin/grants", s.signedIn, s.require(authz.View, authz.Every(authz.ClassGrant)))
+	manage := s.require(authz.Manage, authz.Every(authz.ClassGrant))
 	g.Get("/", s.grants)
 	g.Post("/", manage, s.addGrant)
 	g.Post("/revoke", manage, s.revokeGrant)
@@ -47,7 +47,7 @@ type GrantForm struct{ Subject, Action, Group string }
 func (s *Server) grantsView(c *fiber.Ctx, object string) (GrantsView, error) {
 	v := viewer(c)
 	view := GrantsView{Page: s.page(c, "Permissions"), Object: object, Actions: authz.Actions, Roles: authz.BuiltinRoles(),
-		CanManage: s.can(c, authz.Manage, "grant:*"), Errors: map[string]string{}}
+		CanManage: s.can(c, authz.Manage, authz.Every(authz.ClassGrant)), Errors: map[string]string{}}
 	if object == "" {
 		return view, nil
 	}

@@ -161,16 +161,16 @@ func (s *Server) render(c *fiber.Ctx, name string, view any) error {
 // only what the viewer may open.
 func (s *Server) page(c *fiber.Ctx, title string) Page {
 	nav := []NavItem{{Label: "Home", Href: "/"}}
-	if s.can(c, authz.View, "vendor:*") {
+	if s.can(c, authz.View, authz.Every(authz.ClassVendor)) {
 		nav = append(nav, NavItem{Label: "Suppliers", Href: "/vendors"})
 	}
-	if s.can(c, authz.View, "user:*") {
+	if s.can(c, authz.View, authz.Every(authz.ClassUser)) {
 		nav = append(nav, NavItem{Label: "Users", Href: "/admin/users"})
 	}
-	if s.can(c, authz.View, "grant:*") {
+	if s.can(c, authz.View, authz.Every(authz.ClassGrant)) {
 		nav = append(nav, NavItem{Label: "Permissions", Href: "/admin/grants"})
 	}
-	if s.can(c, authz.View, "audit:*") {
+	if s.can(c, authz.View, authz.Every(authz.ClassAudit)) {
 		nav = append(nav, NavItem{Label: "Audit trail", Href: "/audit"})
 	}
 	nav = append(nav, NavItem{Label: "Status", Href: "/status"}, NavItem{Label: "API", Href: "/api/v1/openapi.json"})

@@ -140,7 +140,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	api.Get("/openapi.json", s.openAPI)
 	api.Get("/version", s.version)
 	api.Get("/me", s.signedIn, s.apiMe)
-	api.Get("/audit/events", s.signedIn, s.require(authz.Export, "audit:*"), s.apiAuditExport)
+	api.Get("/audit/events", s.signedIn, s.require(authz.Export, authz.Every(authz.ClassAudit)), s.apiAuditExport)
 	s.vendorAPIRoutes(api)
 	api.Use(s.apiNotFound)
 
