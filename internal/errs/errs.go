@@ -6,6 +6,8 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 )
 
 // Codes every layer may return.
@@ -88,3 +90,48 @@ func Message(err error) string {
 
 // Is reports whether err carries code.
 func Is(err error, code string) bool { return err != nil && Code(err) == code }
+
+// FieldErrors is every problem found in a form at once, each an *Error
+// naming its field ("legal_name", "contacts.0.email"). It is invalid input:
+// errors.As finds the first problem as *Error, so Code is Invalid and
+// FieldOf names the first field; a form that shows each message beside its
+// field takes them all with errors.As(err, &fe) or ByField.
+type FieldErrors []*Error
+
+func (fe FieldErrors) Error() string {
+	msgs := make([]string, len(fe))
+	for i, e := range fe {
+		msgs[i] = e.Field + ": " + e.Message
+	}
+	return "invalid: " + strings.Join(msgs, "; ")
+}
+
+// Unwrap gives each problem to errors.Is and errors.As.
+func (fe FieldErrors) Unwrap() []error {
+	out := make([]error, len(fe))
+	for i, e := range fe {
+		out[i] = e
+	}
+	return out
+}
+
+// ByField returns the messages by field name.
+func (fe FieldErrors) ByField() map[string]string {
+	m := make(map[string]string, len(fe))
+	for _, e := range fe {
+		if _, ok := m[e.Field]; !ok {
+			m[e.Field] = e.Message
+		}
+	}
+	return m
+}
+
+// Fields makes FieldErrors from messages by field, in field order.
+func Fields(messages map[string]string) error {
+	fe := make(FieldErrors, 0, len(messages))
+	for f, m := range messages {
+		fe = append(fe, &Error{Code: Invalid, Field: f, Message: m})
+	}
+	sort.Slice(fe, func(i, j int) bool { return fe[i].Field < fe[j].Field })
+	return fe
+}

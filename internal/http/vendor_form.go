@@ -209,7 +209,7 @@ func (s *Server) vendorFormFailed(c *fiber.Ctx, title, id string, version int64,
 	}
 	view.Records, view.Downtime = c.FormValue("records"), c.FormValue("downtime_hours")
 	var dup *supplier.DuplicateError
-	var all supplier.FieldErrors
+	var all errs.FieldErrors
 	switch {
 	case errors.As(err, &all):
 		view.Errors = all.ByField()

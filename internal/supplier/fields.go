@@ -56,43 +56,7 @@ const (
 	maxPhone         = 40
 )
 
-// FieldErrors is every problem found in a vendor's fields at once, each an
-// *errs.Error naming its field ("legal_name", "contacts.0.email"). It is
-// invalid input: errors.As finds the first problem as *errs.Error, so
-// errs.Code is errs.Invalid and errs.FieldOf names the first field; a form
-// that shows each message beside its field takes them all with
-// errors.As(err, &fe).
-type FieldErrors []*errs.Error
-
-func (fe FieldErrors) Error() string {
-	msgs := make([]string, len(fe))
-	for i, e := range fe {
-		msgs[i] = e.Field + ": " + e.Message
-	}
-	return "invalid: " + strings.Join(msgs, "; ")
-}
-
-// Unwrap gives each problem to errors.Is and errors.As.
-func (fe FieldErrors) Unwrap() []error {
-	out := make([]error, len(fe))
-	for i, e := range fe {
-		out[i] = e
-	}
-	return out
-}
-
-// ByField returns the messages by field name.
-func (fe FieldErrors) ByField() map[string]string {
-	m := make(map[string]string, len(fe))
-	for _, e := range fe {
-		if _, ok := m[e.Field]; !ok {
-			m[e.Field] = e.Message
-		}
-	}
-	return m
-}
-
-type checker struct{ problems FieldErrors }
+type checker struct{ problems errs.FieldErrors }
 
 func (c *checker) add(field, format string, args ...any) {
 	c.problems = append(c.problems, &errs.Error{Code: errs.Invalid, Field: field, Message: fmt.Sprintf(format, args...)})

@@ -131,9 +131,9 @@ func wantCode(t testing.TB, err error, code string) {
 	}
 }
 
-// fieldsOf returns the fields a FieldErrors names.
+// fieldsOf returns the fields an errs.FieldErrors names.
 func fieldsOf(err error) []string {
-	var fe supplier.FieldErrors
+	var fe errs.FieldErrors
 	if !errors.As(err, &fe) {
 		if f := errs.FieldOf(err); f != "" {
 			return []string{f}

@@ -311,7 +311,7 @@ func (s *Service) preview(ctx context.Context, domain string, r io.Reader) (Impo
 		if row.ragged == "" {
 			id := newID()
 			clean, err := s.clean(ctx, domain, id, f, f.Owner)
-			var fe FieldErrors
+			var fe errs.FieldErrors
 			switch {
 			case errors.As(err, &fe):
 				for _, p := range fe {
