@@ -17,6 +17,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"dossier/internal/mail"
 	"dossier/internal/risk"
 )
 
@@ -41,6 +42,13 @@ type Config struct {
 	SessionMax      time.Duration
 	Demo            bool // seed one demo user per role on an empty database
 	Risk            risk.Rubric
+	SMTPURL         string // empty: mail is off; checked with mail.ParseURL
+	UploadLimit     int64  // largest file in one upload
+	// QuestionnaireDir holds the hospital's own questionnaire templates
+	// (YAML), added to the built-in ones; empty: only the built-in ones.
+	// Always absolute when set.
+	QuestionnaireDir string
+	LinkDays         int // days a vendor's questionnaire link stays valid
 }
 
 // SecureCookies reports whether cookies must carry the Secure flag: when
@@ -216,6 +224,41 @@ var settings = []setting{
 		}},
 	{env: "DOSSIER_REASSESS_MONTHS", flag: "reassess-months", def: "12,24,36", help: "months between security assessments for tiers 1, 2 and 3",
 		set: func(c *Config, v string) (err error) { c.Risk.Reassess, err = risk.ParseIntervals(v); return err }},
+	{env: "DOSSIER_SMTP_URL", flag: "smtp-url", help: "mail server for questionnaire links and reminders: smtp://user:password@host:587?from=Dossier%20%3Cdossier@hospital.org%3E (STARTTLS), smtps://…:465, or smtp://127.0.0.1:25?starttls=off&from=… (a relay on this machine); empty: mail is off", secret: true,
+		set: func(c *Config, v string) error {
+			if _, err := mail.ParseURL(v); err != nil {
+				return err
+			}
+			c.SMTPURL = v
+			return nil
+		}},
+	{env: "DOSSIER_UPLOAD_LIMIT", flag: "upload-limit", def: "25MiB", help: "largest file accepted in one upload (evidence, contracts, policies); keep it below DOSSIER_BODY_LIMIT",
+		set: func(c *Config, v string) (err error) { c.UploadLimit, err = parseSize(v); return err }},
+	{env: "DOSSIER_QUESTIONNAIRES", flag: "questionnaires", help: "folder of the hospital's own questionnaire templates (YAML), added to the built-in ones; empty: only the built-in ones",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				c.QuestionnaireDir = ""
+				return nil
+			}
+			abs, err := filepath.Abs(v)
+			if err != nil {
+				return err
+			}
+			if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+				return errors.New("no such folder")
+			}
+			c.QuestionnaireDir = abs
+			return nil
+		}},
+	{env: "DOSSIER_LINK_DAYS", flag: "link-days", def: "30", help: "days a vendor's questionnaire link stays valid (1-365)",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 365 {
+				return errors.New("want a number of days from 1 to 365")
+			}
+			c.LinkDays = n
+			return nil
+		}},
 	{env: "DOSSIER_DEMO", flag: "demo", def: "false", boolean: true, help: "on an empty database, create one demo user per role and print their sign-in details once",
 		set: func(c *Config, v string) (err error) { c.Demo, err = parseBool(v); return err }},
 }

@@ -22,6 +22,9 @@ func TestDefaults(t *testing.T) {
 		c.S3.Bucket != "dossier" || c.BodyLimit != 64<<20 || c.MongoDatabase != "dossier" {
 		t.Fatalf("defaults: %+v", c)
 	}
+	if c.SMTPURL != "" || c.UploadLimit != 25<<20 || c.QuestionnaireDir != "" || c.LinkDays != 30 {
+		t.Fatalf("defaults: smtp %q upload %d questionnaires %q link days %d", c.SMTPURL, c.UploadLimit, c.QuestionnaireDir, c.LinkDays)
+	}
 }
 
 func TestEnvThenFlags(t *testing.T) {
@@ -69,12 +72,21 @@ func TestErrors(t *testing.T) {
 		{"ErrBadPublicURL", []string{"--public-url", "dossier.example.org"}, nil, "http:// or https://"},
 		{"ErrBadProxy", []string{"--trusted-proxies", "10.0.0.0/8, proxy.local"}, nil, "neither an IP address nor a CIDR"},
 		{"ErrBadDemo", nil, map[string]string{"DOSSIER_DEMO": "maybe"}, "want true or false"},
+		{"ErrBadSMTPURL", nil, map[string]string{"DOSSIER_SMTP_URL": "http://ann:hunter2@mail.hospital.org"}, `invalid DOSSIER_SMTP_URL "(hidden)": want an smtp:// or smtps:// URL`},
+		{"ErrSMTPPlainOverNetwork", []string{"--smtp-url", "smtp://mail.hospital.org?starttls=off&from=d@hospital.org"}, nil, "only allowed for a relay on this machine"},
+		{"ErrBadUploadLimit", nil, map[string]string{"DOSSIER_UPLOAD_LIMIT": "big"}, "want a size"},
+		{"ErrNoQuestionnaireDir", nil, map[string]string{"DOSSIER_QUESTIONNAIRES": "/no/such/folder"}, "no such folder"},
+		{"ErrLinkDaysZero", []string{"--link-days", "0"}, nil, "from 1 to 365"},
+		{"ErrLinkDaysTooMany", nil, map[string]string{"DOSSIER_LINK_DAYS": "366"}, "from 1 to 365"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := Parse("serve", tc.args, env(tc.env), nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("got %v, want one line containing %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Fatalf("error shows a secret: %v", err)
 			}
 		})
 	}
@@ -119,5 +131,31 @@ func TestPublicURLMakesCookiesSecure(t *testing.T) {
 	}
 	if c.PublicURL != "https://dossier.example.org" || !c.SecureCookies() {
 		t.Fatalf("got %q secure=%v", c.PublicURL, c.SecureCookies())
+	}
+}
+
+func TestMailUploadsAndLinks(t *testing.T) {
+	dir := t.TempDir()
+	wd, _ := os.Getwd()
+	rel, err := filepath.Rel(wd, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := filepath.Join(t.TempDir(), "smtp")
+	url := "smtps://dossier%40hospital.org:hunter2@mail.hospital.org:465?from=Dossier%20%3Cdossier%40hospital.org%3E"
+	if err := os.WriteFile(secret, []byte(url+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := env(map[string]string{"DOSSIER_SMTP_URL_FILE": secret, "DOSSIER_UPLOAD_LIMIT": "10MiB", "DOSSIER_QUESTIONNAIRES": rel})
+	c, _, err := Parse("serve", []string{"--link-days", "14"}, e, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTPURL != url || c.UploadLimit != 10<<20 || c.QuestionnaireDir != dir || c.LinkDays != 14 {
+		t.Fatalf("smtp %q upload %d questionnaires %q (want %q) link days %d", c.SMTPURL, c.UploadLimit, c.QuestionnaireDir, dir, c.LinkDays)
+	}
+	var out bytes.Buffer
+	if _, _, err := Parse("serve", []string{"--help"}, e, &out); err != ErrHelp || strings.Contains(out.String(), "hunter2") {
+		t.Fatalf("help: %v, or it shows the SMTP password", err)
 	}
 }
