@@ -40,7 +40,7 @@ func exitCode(err error, stderr io.Writer) int {
 const usage = `Dossier: supplier risk and controlled documents for a hospital ISMS.
 
 Usage:
-  dossier [serve] [flags]                 run the web server (the default); --demo seeds demo users
+  dossier [serve] [flags]                 run the web server (the default); --demo seeds demo data
   dossier user add EMAIL --name NAME --role ROLE [--domain D]
                                           add a user; password from stdin or DOSSIER_PASSWORD,
                                           else a one-time set-password link is printed
@@ -50,6 +50,9 @@ Usage:
   dossier audit export [--since DATE] [--format jsonl|csv]
                                           write audit events to stdout
   dossier audit seal                      seal the audit trail's head to write-once storage
+  dossier questionnaire import FILE       turn a Google VSAQ questionnaire (JSON) into a YAML
+                                          template on stdout, to review and add
+  dossier questionnaire check FILE...     validate YAML questionnaire templates
   dossier version                         print the version
   dossier help                            show this help
 
@@ -71,6 +74,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return userCommand(ctx, args, getenv, stdin, stdout, stderr)
 	case "audit":
 		return auditCommand(ctx, args, getenv, stdout, stderr)
+	case "questionnaire":
+		return questionnaireCommand(ctx, args, stdout, stderr)
 	case "version":
 		if len(args) > 0 {
 			return usageError{"version takes no arguments"}
@@ -149,14 +154,17 @@ func welcome(ctx context.Context, a *app.App, base string, stdout io.Writer) err
 		if err != nil {
 			return fmt.Errorf("seed demo users: %w", err)
 		}
-		if len(demo) > 0 {
+		if len(demo.Users) > 0 {
 			fmt.Fprintf(stdout, "\nDemo users (shown once; sign in at %s/signin):\n", base)
 			tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "  ROLE\tEMAIL\tPASSWORD")
-			for _, u := range demo {
+			for _, u := range demo.Users {
 				fmt.Fprintf(tw, "  %s\t%s\t%s\n", u.Role, u.Email, u.Password)
 			}
 			tw.Flush()
+		}
+		if i := strings.Index(demo.Link, "/q/"); i >= 0 {
+			fmt.Fprintf(stdout, "\nA vendor's questionnaire link, to answer as the vendor (no account needed):\n  %s%s\n", base, demo.Link[i:])
 		}
 	}
 	link, err := a.FirstAdminLink(ctx, base)

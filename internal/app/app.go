@@ -19,29 +19,34 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"dossier/internal/access"
+	"dossier/internal/assessment"
 	"dossier/internal/audit"
 	"dossier/internal/authz"
 	"dossier/internal/blob"
 	"dossier/internal/config"
 	"dossier/internal/embedded"
 	dhttp "dossier/internal/http"
+	"dossier/internal/ratelimit"
 	"dossier/internal/store"
 	"dossier/internal/supplier"
+	"dossier/internal/upload"
 )
 
 // App is a running Dossier: its stores, its services and, when serving,
 // its HTTP server.
 type App struct {
-	cfg       config.Config
-	log       *slog.Logger
-	now       func() time.Time
-	DB        *store.Store
-	Files     *blob.Store
-	Audit     *audit.Log
-	Access    *access.Service
-	Authz     *authz.Authorizer
-	Suppliers *supplier.Service
-	HTTP      *dhttp.Server // nil in a command-line tool
+	cfg         config.Config
+	log         *slog.Logger
+	now         func() time.Time
+	DB          *store.Store
+	Files       *blob.Store
+	Audit       *audit.Log
+	Access      *access.Service
+	Authz       *authz.Authorizer
+	Suppliers   *supplier.Service
+	Assessments *assessment.Service
+	Limits      *ratelimit.Limiter
+	HTTP        *dhttp.Server // nil in a command-line tool
 
 	mongo     *embedded.MongoDB
 	s3        *embedded.S3
@@ -60,6 +65,8 @@ func Migrations() []store.Migration {
 		{Version: 2, Name: "authorization rules and built-in roles", Up: authz.Migrate},
 		{Version: 3, Name: "audit trail", Up: audit.Migrate},
 		{Version: 4, Name: "supplier register", Up: supplier.Migrate},
+		{Version: 5, Name: "assessments, findings and evidence", Up: assessment.Migrate},
+		{Version: 6, Name: "approvers sign risk acceptances; reviewers no longer do", Up: authz.Migrate},
 	}
 }
 
@@ -100,7 +107,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, version stri
 		Hospital: cfg.HospitalName, Version: version, BodyLimit: cfg.BodyLimit,
 		ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout,
 		Domain: cfg.Domain, SecureCookies: cfg.SecureCookies(), TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL,
-	}, dhttp.Services{Access: a.Access, Authz: a.Authz, Audit: a.Audit, Suppliers: a.Suppliers}, log, a.reg, checks, now)
+		UploadLimit: cfg.UploadLimit,
+	}, dhttp.Services{Access: a.Access, Authz: a.Authz, Audit: a.Audit, Suppliers: a.Suppliers,
+		Assessments: a.Assessments, Limits: a.Limits}, log, a.reg, checks, now)
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +258,34 @@ func (a *App) openStores(ctx context.Context, cfg config.Config) (err error) {
 		return fmt.Errorf("authorization policy: %w", err)
 	}
 	a.Suppliers = supplier.New(a.DB, a.Files, supplier.Options{Rubric: a.cfg.Risk, Audit: a.Audit, Users: a.Access, Staff: a.Authz, Now: a.now})
+	templates, err := loadQuestionnaires(cfg.QuestionnaireDir)
+	if err != nil {
+		return err
+	}
+	mailer, err := newMailer(cfg, a.log)
+	if err != nil {
+		return err
+	}
+	a.Limits = ratelimit.New(a.DB, a.now)
+	a.Assessments, err = assessment.New(ctx, a.DB, assessment.Options{
+		Templates: templates, Vendors: a.Suppliers, Audit: a.Audit, Reauth: a.Access,
+		Files: a.Files, Checker: upload.NewChecker(upload.Options{}), Mailer: mailer,
+		Hospital: cfg.HospitalName, PublicURL: publicURL(cfg), LinkTTL: time.Duration(cfg.LinkDays) * 24 * time.Hour,
+		Log: a.log, Now: a.now,
+	})
+	if err != nil {
+		return err
+	}
+	a.Assessments.Register(a.Suppliers)
 	return nil
+}
+
+// publicURL is the base of the links Dossier mails.
+func publicURL(cfg config.Config) string {
+	if cfg.PublicURL != "" {
+		return cfg.PublicURL
+	}
+	return "http://" + cfg.Addr
 }
 
 // background starts the work a server does on its own: picking up policy
@@ -285,6 +321,11 @@ func (a *App) sweep(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 		n, err := a.Access.Sweep(ctx)
+		if m, lerr := a.Limits.Sweep(ctx); lerr == nil {
+			n += m
+		} else if err == nil {
+			err = lerr
+		}
 		if err != nil && ctx.Err() == nil {
 			a.log.Warn("sweep expired sessions and links", "err", err)
 		} else if n > 0 {

@@ -36,10 +36,10 @@ var (
 var allowed = map[string]map[string]string{
 	"admin":               {"user": "view manage", "grant": "view manage", "audit": "view"},
 	"procurement":         {"vendor": "view edit", "assessment": "view edit", "contract": "view edit", "document": "view acknowledge"},
-	"security_reviewer":   {"vendor": "view approve", "assessment": "view edit review approve", "contract": "view", "document": "view acknowledge"},
+	"security_reviewer":   {"vendor": "view approve", "assessment": "view edit review", "contract": "view", "document": "view acknowledge"},
 	"legal":               {"vendor": "view", "contract": "view edit manage", "document": "view acknowledge"},
 	"document_controller": {"document": "view revise publish retire manage acknowledge"},
-	"approver":            {"document": "view review approve acknowledge"},
+	"approver":            {"vendor": "view", "assessment": "view approve", "document": "view review approve acknowledge"},
 	"staff":               {"document": "view acknowledge"},
 	"auditor": {"vendor": "view", "assessment": "view", "contract": "view", "document": "view",
 		"user": "view", "grant": "view", "audit": "view export"},

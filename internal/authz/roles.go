@@ -53,7 +53,7 @@ func builtins() []Role {
 			Description: "Scores assessments, raises findings, sets residual risk and approves onboarding.",
 			Grants: []Permission{
 				{ClassVendor, []string{View, Approve}},
-				{ClassAssessment, []string{View, Edit, Review, Approve}},
+				{ClassAssessment, []string{View, Edit, Review}},
 				{ClassContract, []string{View}},
 				{ClassDocument, []string{View, Acknowledge}},
 			}},
@@ -70,8 +70,10 @@ func builtins() []Role {
 				{ClassDocument, []string{View, Revise, Publish, Retire, Manage, Acknowledge}},
 			}},
 		{Name: RoleApprover, Label: "Approver",
-			Description: "CISO or department head: reviews and approves document revisions.",
+			Description: "CISO or department head: reviews and approves document revisions; signs acceptances of high vendor risk.",
 			Grants: []Permission{
+				{ClassVendor, []string{View}},
+				{ClassAssessment, []string{View, Approve}},
 				{ClassDocument, []string{View, Review, Approve, Acknowledge}},
 			}},
 		{Name: RoleStaff, Label: "Staff",

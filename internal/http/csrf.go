@@ -41,7 +41,14 @@ func (s *Server) csrf(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	sent := c.Get(csrfHeader)
-	if sent == "" {
+	switch {
+	case sent != "":
+	case strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm):
+		// An upload's body streams to its handler: reading a form value
+		// here would load it whole. Upload forms put the token in their
+		// action's query string instead.
+		sent = c.Query(csrfField)
+	default:
 		sent = c.FormValue(csrfField)
 	}
 	// Compare with the token checked above: a short cookie planted by

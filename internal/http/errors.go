@@ -87,7 +87,11 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		}
 		return c.Status(st).JSON(body)
 	}
-	view := ErrorView{Page: s.page(c, headingFor(st)), Heading: headingFor(st), Message: msg}
+	page := s.page(c, headingFor(st))
+	if strings.HasPrefix(c.Path(), "/q/") { // a vendor's link: no staff navigation
+		page = s.linkPageFor(c, headingFor(st))
+	}
+	view := ErrorView{Page: page, Heading: headingFor(st), Message: msg}
 	if code == errs.Internal || code == errs.Unavailable {
 		view.RequestID = rid
 	}

@@ -126,7 +126,8 @@ func TestPages(t *testing.T) {
 
 func TestBodyLimit(t *testing.T) {
 	a := testkit.StartApp(t, func(c *config.Config) { c.BodyLimit = 1 << 20 })
-	// Announce a 2 MiB body and read the answer before sending it: the
+	// Announce a 2 MiB body, send the first 8 KiB (what the streaming
+	// server reads before it calls a handler) and read the answer: the
 	// server refuses on the declared length and closes the connection, so a
 	// client still writing would see a reset instead of the refusal.
 	conn, err := net.Dial("tcp", strings.TrimPrefix(a.URL, "http://"))
@@ -134,7 +135,7 @@ func TestBodyLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "POST /api/v1/version HTTP/1.1\r\nHost: dossier\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", 2<<20)
+	fmt.Fprintf(conn, "POST /api/v1/version HTTP/1.1\r\nHost: dossier\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", 2<<20, strings.Repeat(" ", 8<<10))
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {

@@ -28,6 +28,7 @@ func TestRedactPath(t *testing.T) {
 		"/vendors/123": "/vendors/123",
 		"/v/" + "Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFy" + "/answers": "/v/[redacted]/answers",
 		"/healthz": "/healthz",
+		"/q/Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFy-_a/autosave": "/q/[redacted]/autosave",
 	}
 	for in, want := range cases {
 		if got := redactPath(in); got != want {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"dossier/internal/assessment"
 	"dossier/internal/authz"
 	"dossier/internal/risk"
 )
@@ -25,7 +26,9 @@ var pages = []string{"home", "status", "error",
 	"account", "account_mfa", "recovery_codes",
 	"admin_users", "admin_user", "admin_security", "admin_grants",
 	"audit",
-	"vendors", "vendor", "vendor_form", "vendor_import"}
+	"vendors", "vendor", "vendor_form", "vendor_import",
+	"assessments", "assessment", "assessment_send", "evidence", "questionnaires", "questionnaire_preview",
+	"link"}
 
 // Page is what the layout needs; every view-model embeds it.
 type Page struct {
@@ -36,6 +39,9 @@ type Page struct {
 	User     *PageUser // nil when nobody is signed in
 	CSRF     string    // goes into every form as _csrf
 	Flash    string    // a one-time note after a change: "Password changed."
+	// External pages are for people outside the hospital (a vendor's
+	// questionnaire link): no navigation, no sign-in.
+	External bool
 }
 
 // PageUser is the signed-in person as the layout shows them.
@@ -115,6 +121,11 @@ func parseViews(files fs.FS) (*views, error) {
 			return t.UTC().Format("2 Jan 2006")
 		},
 		"join": strings.Join,
+		// outcome and kind name an assessment's outcome and an evidence kind.
+		"outcome": assessment.OutcomeLabel,
+		"kind":    assessment.KindLabel,
+		// days counts whole days from now to t (negative: past).
+		"days": func(now, t time.Time) int { return int(t.Sub(now).Hours() / 24) },
 		// tier shows a risk tier in words: "Tier 1 · critical".
 		"tier": func(t int) string {
 			if t == 0 {
@@ -163,6 +174,9 @@ func (s *Server) page(c *fiber.Ctx, title string) Page {
 	nav := []NavItem{{Label: "Home", Href: "/"}}
 	if s.can(c, authz.View, authz.Every(authz.ClassVendor)) {
 		nav = append(nav, NavItem{Label: "Suppliers", Href: "/vendors"})
+	}
+	if s.can(c, authz.View, authz.Every(authz.ClassAssessment)) {
+		nav = append(nav, NavItem{Label: "Assessments", Href: "/assessments"})
 	}
 	if s.can(c, authz.View, authz.Every(authz.ClassUser)) {
 		nav = append(nav, NavItem{Label: "Users", Href: "/admin/users"})

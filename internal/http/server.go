@@ -15,8 +15,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"dossier/internal/access"
+	"dossier/internal/assessment"
 	"dossier/internal/audit"
 	"dossier/internal/authz"
+	"dossier/internal/ratelimit"
 	"dossier/internal/supplier"
 	"dossier/templates"
 )
@@ -39,14 +41,18 @@ type Config struct {
 	// TrustedProxies may name the client in X-Real-IP; without them
 	// the client is the connection's peer.
 	TrustedProxies []string
+	// UploadLimit is the largest file accepted in one upload.
+	UploadLimit int64
 }
 
 // Services are the domain services handlers call.
 type Services struct {
-	Access    *access.Service
-	Authz     *authz.Authorizer
-	Audit     *audit.Log
-	Suppliers *supplier.Service
+	Access      *access.Service
+	Authz       *authz.Authorizer
+	Audit       *audit.Log
+	Suppliers   *supplier.Service
+	Assessments *assessment.Service
+	Limits      *ratelimit.Limiter // rate limits of the vendors' links
 }
 
 // Check is one store that must answer for Dossier to be ready.
@@ -58,18 +64,20 @@ type Check struct {
 
 // Server is the Fiber app with its routes.
 type Server struct {
-	app       *fiber.App
-	cfg       Config
-	log       *slog.Logger
-	views     *views
-	checks    []Check
-	metrics   *metrics
-	now       func() time.Time
-	access    *access.Service
-	authz     *authz.Authorizer
-	audit     *audit.Log
-	suppliers *supplier.Service
-	listen    string // the address Serve listens on
+	app         *fiber.App
+	cfg         Config
+	log         *slog.Logger
+	views       *views
+	checks      []Check
+	metrics     *metrics
+	now         func() time.Time
+	access      *access.Service
+	authz       *authz.Authorizer
+	audit       *audit.Log
+	suppliers   *supplier.Service
+	assessments *assessment.Service
+	limits      *ratelimit.Limiter
+	listen      string // the address Serve listens on
 }
 
 // New builds the app. Templates are parsed here: a broken template stops
@@ -80,16 +88,21 @@ func New(cfg Config, svc Services, log *slog.Logger, reg *prometheus.Registry, c
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, views: v, checks: checks, metrics: newMetrics(reg), now: now,
-		access: svc.Access, authz: svc.Authz, audit: svc.Audit, suppliers: svc.Suppliers}
+		access: svc.Access, authz: svc.Authz, audit: svc.Audit, suppliers: svc.Suppliers,
+		assessments: svc.Assessments, limits: svc.Limits}
 	s.app = fiber.New(fiber.Config{
-		AppName:               "dossier",
-		ErrorHandler:          s.handleError,
-		BodyLimit:             int(cfg.BodyLimit),
-		ReadTimeout:           cfg.ReadTimeout,
-		WriteTimeout:          cfg.WriteTimeout,
-		IdleTimeout:           2 * time.Minute,
-		DisableStartupMessage: true,
-		ReadBufferSize:        16 << 10,
+		AppName:      "dossier",
+		ErrorHandler: s.handleError,
+		BodyLimit:    int(cfg.BodyLimit),
+		// Bodies stream: uploads go to temporary files as they arrive.
+		// limitBody enforces BodyLimit, which fasthttp then does not.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		ReadTimeout:                  cfg.ReadTimeout,
+		WriteTimeout:                 cfg.WriteTimeout,
+		IdleTimeout:                  2 * time.Minute,
+		DisableStartupMessage:        true,
+		ReadBufferSize:               16 << 10,
 		// Handlers hand form values, cookies and parameters to services that
 		// may keep them (caches, audit details); copy them out of fasthttp's
 		// reused buffers once, here, instead of at every call.
@@ -121,6 +134,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 		XFrameOptions:             "DENY",
 	}))
 	app.Use(s.withContext)
+	app.Use(s.limitBody)
 
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
@@ -135,6 +149,8 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.adminRoutes(app)
 	s.auditRoutes(app)
 	s.vendorRoutes(app)
+	s.assessmentRoutes(app)
+	s.linkRoutes(app)
 
 	api := app.Group("/api/v1")
 	api.Get("/openapi.json", s.openAPI)
@@ -142,6 +158,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	api.Get("/me", s.signedIn, s.apiMe)
 	api.Get("/audit/events", s.signedIn, s.require(authz.Export, authz.Every(authz.ClassAudit)), s.apiAuditExport)
 	s.vendorAPIRoutes(api)
+	s.assessmentAPIRoutes(api)
 	api.Use(s.apiNotFound)
 
 	app.Use(s.notFound)

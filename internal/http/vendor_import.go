@@ -34,21 +34,22 @@ func (s *Server) vendorImportForm(c *fiber.Ctx) error {
 // server-side state.
 func (s *Server) vendorImportPreview(c *fiber.Ctx) error {
 	view := VendorImportView{Page: s.page(c, "Import suppliers")}
-	fh, err := c.FormFile("file")
+	form, err := s.readUpload(c, "file", importLimit)
 	if err != nil {
+		return err
+	}
+	defer form.Remove()
+	if len(form.Files) == 0 {
 		view.Error = "Choose the CSV file to import."
 		c.Status(fiber.StatusUnprocessableEntity)
 		return s.render(c, "vendor_import", view)
 	}
-	if fh.Size > importLimit {
-		return errs.E(errs.TooLarge, "The file is larger than 5 MiB; split it and import the parts.")
-	}
-	f, err := fh.Open()
+	f, err := form.Files[0].Open()
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, importLimit+1))
+	data, err := io.ReadAll(f)
 	if err != nil {
 		return err
 	}
@@ -56,7 +57,7 @@ func (s *Server) vendorImportPreview(c *fiber.Ctx) error {
 	if err != nil && !errs.Is(err, errs.Invalid) {
 		return err
 	}
-	view.Name = fh.Filename
+	view.Name = form.Files[0].Name
 	if err != nil && len(res.Rows) == 0 {
 		view.Error = errs.Message(err)
 		c.Status(fiber.StatusUnprocessableEntity)

@@ -1,16 +1,15 @@
 package http_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
 
+	"dossier/internal/assessment"
 	"dossier/internal/audit"
 	"dossier/internal/supplier"
 	"dossier/internal/testkit"
@@ -181,13 +180,7 @@ func TestVendorImportExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	upload := func(data []byte) testkit.Response {
-		var body bytes.Buffer
-		w := multipart.NewWriter(&body)
-		_ = w.WriteField("_csrf", b.Cookie("dossier_csrf"))
-		fw, _ := w.CreateFormFile("file", "suppliers.csv")
-		_, _ = fw.Write(data)
-		_ = w.Close()
-		return b.Do("POST", "/vendors/import", &body, http.Header{"Content-Type": {w.FormDataContentType()}})
+		return b.Upload("/vendors/import", nil, "file", "suppliers.csv", data)
 	}
 	r := upload(sample)
 	payload := between(r.Body, `name="payload" value="`, `"`)
@@ -234,6 +227,10 @@ func TestVendorOffboarding(t *testing.T) {
 		t.Fatal(err)
 	}
 	approver := audit.WithActor(t.Context(), audit.Actor{ID: "reviewer", Name: "reviewer@hospital.example.org"})
+	acceptAssessment(t, a, v.ID)
+	if v, err = a.App.Suppliers.Get(ctx, a.Config.Domain, v.ID); err != nil {
+		t.Fatal(err)
+	}
 	for _, to := range []string{"onboarding", "active", "offboarding"} {
 		mctx := ctx
 		if to == "active" {
@@ -247,14 +244,8 @@ func TestVendorOffboarding(t *testing.T) {
 	b.SignIn(proc)
 	path := "/vendors/" + v.ID
 	upload := func(name string, data []byte) testkit.Response {
-		var body bytes.Buffer
-		w := multipart.NewWriter(&body)
-		_ = w.WriteField("_csrf", b.Cookie("dossier_csrf"))
-		_ = w.WriteField("version", between(b.Get(path).Body, `name="version" value="`, `"`))
-		fw, _ := w.CreateFormFile("certificate", name)
-		_, _ = fw.Write(data)
-		_ = w.Close()
-		return b.Do("POST", path+"/offboarding/certificate", &body, http.Header{"Content-Type": {w.FormDataContentType()}})
+		version := between(b.Get(path).Body, `name="version" value="`, `"`)
+		return b.Upload(path+"/offboarding/certificate", map[string]string{"version": version}, "certificate", name, data)
 	}
 	if r := upload("empty.pdf", nil); r.Status != 422 {
 		t.Fatalf("a zero-byte certificate: %d", r.Status)
@@ -332,10 +323,28 @@ func TestOnboardingStarterCannotApprove(t *testing.T) {
 	if r.Status != 403 || !strings.Contains(r.Body, "someone else must approve") {
 		t.Fatalf("the starter approved their own onboarding: %d", r.Status)
 	}
+	acceptAssessment(t, a, strings.TrimPrefix(path, "/vendors/"))
 	other := a.User(t, "security_reviewer")
 	ob := a.Browser(t)
 	ob.SignIn(other)
 	if r := ob.Post(path+"/transition", url.Values{"to": {"active"}, "version": {version()}, "password": {other.Password}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("another reviewer's approval: %d %s", r.Status, r.Body)
+	}
+}
+
+// acceptAssessment takes a vendor through a security assessment to an
+// accepted decision, as onboarding requires.
+func acceptAssessment(t *testing.T, a *testkit.TestApp, vendorID string) {
+	t.Helper()
+	l, _ := sendLink(t, a, false, vendorID)
+	answerEverything(t, a, l)
+	if _, err := a.App.Assessments.Submit(t.Context(), l.token); err != nil {
+		t.Fatal(err)
+	}
+	ctx := audit.WithActor(t.Context(), audit.Actor{ID: "assessor", Name: "assessor@hospital.example.org"})
+	asm := l.answers(t, a)
+	if _, err := a.App.Assessments.Decide(ctx, a.Config.Domain, asm.ID, asm.Version, assessment.DecisionInput{
+		Outcome: assessment.Accept, Residual: "low", Reason: "Reviewed for the test."}); err != nil {
+		t.Fatal(err)
 	}
 }

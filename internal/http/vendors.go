@@ -6,9 +6,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"dossier/internal/assessment"
 	"dossier/internal/audit"
 	"dossier/internal/authz"
 	"dossier/internal/errs"
@@ -221,6 +223,14 @@ type VendorView struct {
 	Problem     string
 	Missing     []supplier.CheckResult
 	FourthNames map[string]string
+
+	SeesAssessments bool
+	CanSend         bool
+	Assessments     []assessment.Assessment
+	Evidence        []assessment.Evidence
+	EvidenceKinds   [][2]string
+	EvidenceErrors  map[string]string
+	Now             time.Time
 }
 
 // Move is a lifecycle transition the viewer may make.
@@ -282,6 +292,16 @@ func (s *Server) vendorView(c *fiber.Ctx, id string) (VendorView, error) {
 			}
 		}
 	}
+	if view.SeesAssessments = s.can(c, authz.View, authz.Every(authz.ClassAssessment)); view.SeesAssessments {
+		view.CanSend = s.can(c, authz.Edit, authz.Every(authz.ClassAssessment))
+		view.EvidenceKinds, view.Now, view.EvidenceErrors = assessment.EvidenceKinds(), s.now(), map[string]string{}
+		if view.Assessments, err = s.assessments.List(ctx, v.Domain, assessment.Filter{VendorID: vd.ID}); err != nil {
+			return view, err
+		}
+		if view.Evidence, err = s.assessments.EvidenceFor(ctx, v.Domain, vd.ID); err != nil {
+			return view, err
+		}
+	}
 	view.History, err = s.audit.List(ctx, audit.Query{ObjectType: "vendor", ObjectID: vd.ID, Limit: 50})
 	return view, err
 }
@@ -319,7 +339,7 @@ func (s *Server) authorizeMove(c *fiber.Ctx, to, password, code string) error {
 func (s *Server) vendorRefused(c *fiber.Ctx, err error) error {
 	var cl *supplier.ChecklistError
 	switch errs.Code(err) {
-	case errs.Invalid, errs.Conflict, errs.Forbidden, errs.Unauthorized:
+	case errs.Invalid, errs.Conflict, errs.Forbidden, errs.Unauthorized, errs.TooLarge:
 	default:
 		return err
 	}
@@ -328,6 +348,9 @@ func (s *Server) vendorRefused(c *fiber.Ctx, err error) error {
 		return verr
 	}
 	view.Problem = errs.Message(err)
+	if f := errs.FieldOf(err); f != "" && strings.HasPrefix(c.Path(), s.vendorPath(c)+"/evidence") {
+		view.EvidenceErrors = fieldMessages(err)
+	}
 	if errors.As(err, &cl) {
 		view.Missing = cl.Missing()
 	}
@@ -384,23 +407,40 @@ func (s *Server) vendorContractsEnded(c *fiber.Ctx) error {
 }
 
 func (s *Server) vendorCertificateUpload(c *fiber.Ctx) error {
-	version, err := formVersion(c)
+	form, err := s.readUpload(c, "certificate", supplier.MaxCertificate)
 	if err != nil {
-		return err
+		return s.vendorRefused(c, withField(err, "certificate"))
 	}
-	fh, err := c.FormFile("certificate")
+	defer form.Remove()
+	version, err := strconv.ParseInt(form.Value("version"), 10, 64)
 	if err != nil {
+		return errs.E(errs.Invalid, "The form lacks the vendor's version; reload the page and try again.")
+	}
+	if len(form.Files) == 0 {
 		return s.vendorRefused(c, errs.Field("certificate", "Choose the certificate file to upload."))
 	}
-	f, err := fh.Open()
+	file := form.Files[0]
+	f, err := file.Open()
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if _, err := s.suppliers.UploadCertificate(c.UserContext(), viewer(c).Domain, c.Params("id"), version, fh.Filename, f, fh.Size); err != nil {
+	if _, err := s.suppliers.UploadCertificate(c.UserContext(), viewer(c).Domain, c.Params("id"), version, file.Name, f, file.Size); err != nil {
 		return s.vendorRefused(c, err)
 	}
 	return s.redirect(c, s.vendorPath(c)+"#offboarding", "Certificate stored; its SHA-256 is recorded and checked on every download.")
+}
+
+// withField ties an error without a field to one, so the form shows it
+// beside that field.
+func withField(err error, field string) error {
+	var e *errs.Error
+	if errors.As(err, &e) && e.Field == "" {
+		c := *e
+		c.Field = field
+		return &c
+	}
+	return err
 }
 
 // vendorCertificate sends the certificate; the body is checked against its

@@ -153,6 +153,12 @@ func (p *Page) Check(selector string) {
 	}
 }
 
+// Upload chooses the file at path in the file input matching selector.
+func (p *Page) Upload(selector, path string) {
+	p.tb.Helper()
+	p.do("choose "+path+" in "+selector, chromedp.SetUploadFiles(chromedp.CSS(selector), []string{path}))
+}
+
 // Click clicks the element matching selector and does not wait for what
 // follows; use Submit when the click loads another page.
 func (p *Page) Click(selector string) {
