@@ -238,9 +238,9 @@ func TestEvidence(t *testing.T) {
 		}
 	})
 	for name, data := range map[string][]byte{
-		"ErrNotAPDF":  []byte("MZ\x90\x00 this is a program, not a report"),
-		"ErrCorrupt":  append([]byte("%PDF-1.7\n"), make([]byte, 300)...),
-		"ErrEmpty":    nil,
+		"ErrNotAPDF": []byte("MZ\x90\x00 this is a program, not a report"),
+		"ErrCorrupt": append([]byte("%PDF-1.7\n"), make([]byte, 300)...),
+		"ErrEmpty":   nil,
 	} {
 		t.Run(name, func(t *testing.T) {
 			before, _ := e.svc.EvidenceFor(ctx, domain, e.vendor.ID)
