@@ -22,11 +22,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -53,11 +56,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	answers := fs.Int("answers", 20, "answers each vendor saves (1–40)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
 	template := fs.String("template", "hospital-baseline", "questionnaire to send")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the load phase to this file")
+	pause := fs.Duration("pause", 0, "each vendor's pause between answers (0: none, all answers back to back)")
+	uploadMiB := fs.Int("upload-mib", 0, "instead of autosaves, upload one PDF evidence file of this many MiB (1–100) and report memory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *vendors < 1 || *vendors > 250 || *answers < 1 || *answers > 40 {
-		return errors.New("-vendors must be 1–250 and -answers 1–40")
+	if *vendors < 1 || *vendors > 250 || *answers < 1 || *answers > 40 || *pause < 0 || *pause > time.Minute || *uploadMiB < 0 || *uploadMiB > 100 {
+		return errors.New("-vendors must be 1–250, -answers 1–40, -pause at most 1m and -upload-mib at most 100")
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
@@ -72,6 +78,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	cfg.DataDir, cfg.Addr = dir, "127.0.0.1:0"
+	if up := int64(*uploadMiB+1) << 20; up > cfg.UploadLimit {
+		cfg.UploadLimit = up
+		cfg.BodyLimit = max(cfg.BodyLimit, up+(1<<20))
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	a, err := app.Open(ctx, cfg, log, "linkload", time.Now)
 	if err != nil {
@@ -94,6 +104,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("%s has only %d questions answerable without conditions", *template, len(plan))
 	}
 
+	if *uploadMiB > 0 {
+		*vendors = 1
+	}
 	start := time.Now()
 	sys := audit.WithActor(ctx, audit.System)
 	links := make([]assessment.Invitation, *vendors)
@@ -110,6 +123,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	fmt.Fprintf(out, "set-up: %d vendors and assessments in %s\n", *vendors, time.Since(start).Round(time.Millisecond))
+	if *uploadMiB > 0 {
+		return uploadOnce(ctx, out, base, links[0].Token, t, int64(*uploadMiB)<<20)
+	}
 
 	var (
 		mu        sync.Mutex
@@ -117,12 +133,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		failures  []string
 		wg        sync.WaitGroup
 	)
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	begin := time.Now()
 	for i := range links {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lat, errs := vendor(ctx, base, i, links[i].Token, plan)
+			lat, errs := vendor(ctx, base, i, links[i].Token, plan, *pause)
 			mu.Lock()
 			latencies = append(latencies, lat...)
 			failures = append(failures, errs...)
@@ -222,7 +249,7 @@ func answerPlan(t *questionnaire.Template, n int) []step {
 
 // vendor opens its link from its own loopback address and saves every
 // answer of the plan, one after the other, as the page's script does.
-func vendor(ctx context.Context, base string, i int, token string, plan []step) ([]time.Duration, []string) {
+func vendor(ctx context.Context, base string, i int, token string, plan []step, pause time.Duration) ([]time.Duration, []string) {
 	jar, _ := cookiejar.New(nil)
 	local := &net.TCPAddr{IP: net.IPv4(127, 0, byte((i+2)/256), byte((i+2)%256))}
 	client := &http.Client{Jar: jar, Timeout: time.Minute, Transport: &http.Transport{
@@ -243,7 +270,11 @@ func vendor(ctx context.Context, base string, i int, token string, plan []step) 
 			csrf = c.Value
 		}
 	}
-	for _, s := range plan {
+	for n, s := range plan {
+		if pause > 0 && n > 0 {
+			// a person's pace, jittered so vendors do not march in step
+			time.Sleep(pause/2 + time.Duration(rand.Int64N(int64(pause))))
+		}
 		body, _ := json.Marshal(map[string]any{"question": s.question, "values": s.send})
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, page+"/autosave", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -290,3 +321,119 @@ func peakRSS() string {
 	}
 	return ""
 }
+
+// uploadOnce uploads one PDF of size bytes to the questionnaire's first
+// file question, generating it as it streams, and reports the
+// process's peak memory before and during the upload.
+func uploadOnce(ctx context.Context, out io.Writer, base, token string, t *questionnaire.Template, size int64) error {
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, Timeout: 5 * time.Minute}
+	page := base + "/q/" + token
+	resp, err := get(ctx, client, page)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	u, _ := url.Parse(base)
+	csrf := ""
+	for _, c := range jar.Cookies(u) {
+		if c.Name == "dossier_csrf" {
+			csrf = c.Value
+		}
+	}
+	question := ""
+	for _, q := range t.Questions() {
+		if q.Type == questionnaire.File && q.When == "" {
+			question = q.ID
+			break
+		}
+	}
+	if question == "" {
+		return fmt.Errorf("%s has no file question shown to every vendor", t.ID)
+	}
+	resetPeakRSS()
+	before := peakRSS()
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		_ = mw.WriteField("question", question)
+		fw, err := mw.CreateFormFile("file", "pentest-letter.pdf")
+		if err == nil {
+			err = writeBigPDF(fw, size)
+		}
+		if err == nil {
+			err = mw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, page+"/evidence?question="+question+"&_csrf="+url.QueryEscape(csrf), pr)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Accept", "text/html")
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	t0 := time.Now()
+	resp, err = client.Do(req)
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	took := time.Since(t0)
+	if resp.StatusCode != http.StatusSeeOther {
+		return fmt.Errorf("upload answered %d: %.300s", resp.StatusCode, body)
+	}
+	fmt.Fprintf(out, "uploaded a %d MiB PDF (streamed, checked by pdfcpu, stored with its SHA-256) in %s\n", size>>20, took.Round(time.Millisecond))
+	fmt.Fprintf(out, "peak RSS of this process (server and client together): %s before the upload, %s after\n", before, peakRSS())
+	return nil
+}
+
+// writeBigPDF writes a valid one-page PDF of about size bytes whose bulk is
+// one unreferenced binary stream, generated as it is written.
+func writeBigPDF(w io.Writer, size int64) error {
+	var offsets []int64
+	var n int64
+	put := func(s string) error {
+		k, err := io.WriteString(w, s)
+		n += int64(k)
+		return err
+	}
+	obj := func(body string) error {
+		offsets = append(offsets, n)
+		return put(fmt.Sprintf("%d 0 obj\n%s\nendobj\n", len(offsets), body))
+	}
+	for _, err := range []error{
+		put("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"),
+		obj("<< /Type /Catalog /Pages 2 0 R >>"),
+		obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
+		obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << >> /PieceInfo << /Dossier << /Private 4 0 R >> >> >>"),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	bulk := max(size-1024, 1)
+	offsets = append(offsets, n)
+	if err := put(fmt.Sprintf("4 0 obj\n<< /Length %d >>\nstream\n", bulk)); err != nil {
+		return err
+	}
+	k, err := io.CopyN(w, rand.NewChaCha8([32]byte{7}), bulk)
+	n += k
+	if err != nil {
+		return err
+	}
+	if err := put("\nendstream\nendobj\n"); err != nil {
+		return err
+	}
+	xref := n
+	if err := put(fmt.Sprintf("xref\n0 %d\n0000000000 65535 f \n", len(offsets)+1)); err != nil {
+		return err
+	}
+	for _, o := range offsets {
+		if err := put(fmt.Sprintf("%010d 00000 n \n", o)); err != nil {
+			return err
+		}
+	}
+	return put(fmt.Sprintf("trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offsets)+1, xref))
+}
+
+// resetPeakRSS starts the high-water mark afresh (Linux).
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }

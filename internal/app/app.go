@@ -67,6 +67,7 @@ func Migrations() []store.Migration {
 		{Version: 4, Name: "supplier register", Up: supplier.Migrate},
 		{Version: 5, Name: "assessments, findings and evidence", Up: assessment.Migrate},
 		{Version: 6, Name: "approvers sign risk acceptances; reviewers no longer do", Up: authz.Migrate},
+		{Version: 7, Name: "rate limits of vendor links", Up: ratelimit.Migrate},
 	}
 }
 
@@ -237,6 +238,11 @@ func (a *App) openStores(ctx context.Context, cfg config.Config) (err error) {
 	a.log.Info("database connected", "hosts", a.DB.Hosts(), "database", cfg.MongoDatabase)
 	if err := a.DB.Migrate(ctx, Migrations(), a.now); err != nil {
 		return fmt.Errorf("database migrations: %w", err)
+	}
+	if a.mongo != nil {
+		if err := a.mongo.IndexIDs(ctx); err != nil {
+			return fmt.Errorf("embedded MongoDB: index _id lookups: %w", err)
+		}
 	}
 	s3 := cfg.S3
 	a.Files, err = blob.Open(ctx, blob.Options{

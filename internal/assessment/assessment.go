@@ -21,6 +21,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -101,6 +102,9 @@ type Service struct {
 	findings    *store.Collection
 	evidence    *store.Collection
 	catalog     *catalog
+
+	linkMu  sync.Mutex
+	linkIDs map[string]string // link hash → assessment id
 }
 
 // New returns a Service after recording every template's exact source
@@ -123,6 +127,7 @@ func New(ctx context.Context, db *store.Store, o Options) (*Service, error) {
 		links:       db.Collection(collLinks),
 		findings:    db.Collection(collFindings),
 		evidence:    db.Collection(collEvidence),
+		linkIDs:     map[string]string{},
 	}
 	c, err := newCatalog(ctx, db.Collection(collTemplates), o.Templates, s.now)
 	if err != nil {

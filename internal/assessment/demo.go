@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"dossier/internal/audit"
+	"dossier/internal/pdfdoc"
 	"dossier/internal/questionnaire"
 	"dossier/internal/supplier"
 	"dossier/internal/upload"
@@ -98,7 +99,7 @@ func (s *Service) demoProgress(ctx context.Context, sent Invitation, state State
 			answers[q.ID] = vals
 		}
 		if q.Type == questionnaire.File || questionnaire.NeedsEvidence(q, vals) {
-			f, err := upload.Spool(bytes.NewReader(demoPDF(q.Text)), 1<<20, "")
+			f, err := upload.Spool(bytes.NewReader(pdfdoc.Text("Demo evidence", clip(q.Text, 90))), 1<<20, "")
 			if err != nil {
 				return err
 			}
@@ -222,29 +223,4 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
-}
-
-// demoPDF is a one-page PDF saying what it stands for.
-func demoPDF(title string) []byte {
-	text := strings.NewReplacer(`\`, `\\`, "(", `\(`, ")", `\)`).Replace(clip(title, 90))
-	content := fmt.Sprintf("BT /F1 12 Tf 56 740 Td (Demo evidence) Tj 0 -20 Td (%s) Tj ET", text)
-	var b bytes.Buffer
-	var offsets []int
-	obj := func(body string) {
-		offsets = append(offsets, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", len(offsets), body)
-	}
-	b.WriteString("%PDF-1.7\n")
-	obj("<< /Type /Catalog /Pages 2 0 R >>")
-	obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
-	obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>")
-	obj(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content))
-	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offsets)+1)
-	for _, o := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offsets)+1, xref)
-	return b.Bytes()
 }

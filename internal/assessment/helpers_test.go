@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"dossier/internal/audit"
 	"dossier/internal/blob"
 	"dossier/internal/errs"
+	"dossier/internal/pdfdoc"
 	"dossier/internal/questionnaire"
 	"dossier/internal/store"
 	"dossier/internal/supplier"
@@ -154,25 +154,7 @@ func (e *env) spool(t testing.TB, data []byte) *upload.File {
 }
 
 // pdf is a small valid one-page PDF.
-func pdf() []byte {
-	var b bytes.Buffer
-	var offsets []int
-	obj := func(body string) {
-		offsets = append(offsets, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", len(offsets), body)
-	}
-	b.WriteString("%PDF-1.7\n")
-	obj("<< /Type /Catalog /Pages 2 0 R >>")
-	obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
-	obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << >> >>")
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offsets)+1)
-	for _, o := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offsets)+1, xref)
-	return b.Bytes()
-}
+func pdf() []byte { return pdfdoc.Text("Penetration test letter") }
 
 func wantCode(t testing.TB, err error, code string) {
 	t.Helper()

@@ -33,15 +33,12 @@ func (s *Service) OpenLink(ctx context.Context, token string) (Assessment, error
 		return Assessment{}, notFoundLink()
 	}
 	hash := hashToken(token)
-	var l linkDoc
-	if err := s.links.Get(ctx, bson.M{"_id": hash}, &l); err != nil {
-		if errs.Is(err, errs.NotFound) {
-			return Assessment{}, notFoundLink()
-		}
+	id, err := s.linkTarget(ctx, hash)
+	if err != nil {
 		return Assessment{}, err
 	}
 	var a Assessment
-	if err := s.assessments.Get(ctx, bson.M{"_id": l.AssessmentID}, &a); err != nil {
+	if err := s.assessments.Get(ctx, bson.M{"_id": id}, &a); err != nil {
 		if errs.Is(err, errs.NotFound) {
 			return Assessment{}, notFoundLink()
 		}
@@ -52,6 +49,36 @@ func (s *Service) OpenLink(ctx context.Context, token string) (Assessment, error
 	}
 	return a, nil
 }
+
+// linkTarget returns the assessment a link hash belongs to. The mapping
+// never changes once made (whether the link still works is on the
+// assessment), so it is cached; the cache is bounded by starting afresh
+// when full.
+func (s *Service) linkTarget(ctx context.Context, hash string) (string, error) {
+	s.linkMu.Lock()
+	id, ok := s.linkIDs[hash]
+	s.linkMu.Unlock()
+	if ok {
+		return id, nil
+	}
+	var l linkDoc
+	if err := s.links.Get(ctx, bson.M{"_id": hash}, &l); err != nil {
+		if errs.Is(err, errs.NotFound) {
+			return "", notFoundLink()
+		}
+		return "", err
+	}
+	s.linkMu.Lock()
+	if len(s.linkIDs) >= maxCachedLinks {
+		s.linkIDs = map[string]string{}
+	}
+	s.linkIDs[hash] = l.AssessmentID
+	s.linkMu.Unlock()
+	return l.AssessmentID, nil
+}
+
+// maxCachedLinks bounds the link cache (about 150 bytes an entry).
+const maxCachedLinks = 20000
 
 // vendorContext records the vendor's contact as the actor, keeping the
 // client address the HTTP layer put there.
@@ -87,12 +114,15 @@ type Progress struct {
 	Total    int      `json:"total"`
 	Visible  []string `json:"visible"` // the questions shown now, in order
 	Version  int64    `json:"version"`
+	// Assessment is the assessment as saved, so a caller need not read it
+	// again.
+	Assessment Assessment `json:"-"`
 }
 
 func progress(t *questionnaire.Template, a Assessment) Progress {
 	vals := a.Values()
 	answered, total := t.Progress(vals)
-	p := Progress{Answered: answered, Total: total, Version: a.Version, Visible: []string{}}
+	p := Progress{Answered: answered, Total: total, Version: a.Version, Visible: []string{}, Assessment: a}
 	for _, q := range t.Visible(vals) {
 		p.Visible = append(p.Visible, q.ID)
 	}

@@ -20,9 +20,11 @@ const Available = true
 // MongoDB is a FerretDB v1 engine serving MongoDB wire protocol from SQLite
 // files, one file per database.
 type MongoDB struct {
-	uri    string
-	cancel context.CancelFunc
-	done   chan struct{}
+	uri     string
+	cancel  context.CancelFunc
+	done    chan struct{}
+	indexer *idIndexer
+	indexed chan struct{}
 }
 
 // StartMongoDB starts FerretDB on the SQLite files in dir, listening on addr
@@ -42,10 +44,15 @@ func StartMongoDB(ctx context.Context, dir, addr string, logger *slog.Logger) (*
 		return nil, fmt.Errorf("embedded MongoDB: %w", err)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	m := &MongoDB{cancel: cancel, done: make(chan struct{})}
+	m := &MongoDB{cancel: cancel, done: make(chan struct{}), indexed: make(chan struct{}),
+		indexer: &idIndexer{dir: dir}}
 	go func() {
 		defer close(m.done)
 		_ = f.Run(runCtx)
+	}()
+	go func() {
+		defer close(m.indexed)
+		m.indexer.run(runCtx, 5*time.Second)
 	}()
 	uri := make(chan string, 1)
 	go func() { uri <- f.MongoDBURI() }()
@@ -64,10 +71,19 @@ func StartMongoDB(ctx context.Context, dir, addr string, logger *slog.Logger) (*
 // URI is the mongodb:// address the engine listens on.
 func (m *MongoDB) URI() string { return m.uri }
 
+// IndexIDs gives every collection made so far the index its lookups by
+// _id need (see idIndexer); the engine also does so every few seconds for
+// collections made later. Call it after creating collections in bulk.
+func (m *MongoDB) IndexIDs(ctx context.Context) error {
+	_, err := m.indexer.index(ctx)
+	return err
+}
+
 // Close stops the engine after in-flight requests finish.
 func (m *MongoDB) Close() error {
 	m.cancel()
 	<-m.done
+	<-m.indexed
 	return nil
 }
 

@@ -19,8 +19,9 @@ func StartMongoDB(ctx context.Context, dir, addr string, logger *slog.Logger) (*
 	return nil, errors.New("this build has no embedded MongoDB engine (built with -tags noembed): set DOSSIER_MONGO_URI")
 }
 
-func (m *MongoDB) URI() string  { return "" }
-func (m *MongoDB) Close() error { return nil }
+func (m *MongoDB) URI() string                        { return "" }
+func (m *MongoDB) IndexIDs(ctx context.Context) error { return nil }
+func (m *MongoDB) Close() error                       { return nil }
 
 // S3 is absent from this build.
 type S3 struct{ Endpoint, AccessKey, SecretKey string }

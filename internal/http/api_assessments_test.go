@@ -2,7 +2,6 @@ package http_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -16,7 +15,6 @@ import (
 	"dossier/internal/assessment"
 	"dossier/internal/audit"
 	"dossier/internal/authz"
-	"dossier/internal/questionnaire"
 	"dossier/internal/supplier"
 	"dossier/internal/testkit"
 	"dossier/internal/upload"
@@ -134,58 +132,14 @@ func newVendor(t *testing.T, a *testkit.TestApp, by testkit.User, name string) s
 	return v
 }
 
-// answerAndSubmit answers, through the vendor's link, every question the
-// questionnaire still needs, as a cautious vendor might (no to yes/no
-// questions, the first choice, a line of text), and submits.
+// answerAndSubmit answers, through the vendor's link, whatever the
+// questionnaire still needs, and submits.
 func answerAndSubmit(t *testing.T, a *testkit.TestApp, token string) {
 	t.Helper()
-	ctx, svc := vendorCtx(t), a.App.Assessments
-	for range 20 {
-		as, err := svc.OpenLink(ctx, token)
-		if err != nil {
-			t.Fatal(err)
-		}
-		missing, err := svc.Check(ctx, as)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(missing) == 0 {
-			break
-		}
-		tpl, err := svc.Template(ctx, as.Template)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in := map[string]assessment.AnswerInput{}
-		for _, m := range missing {
-			q, _ := tpl.Question(m.Question)
-			in[q.ID] = assessment.AnswerInput{Values: []string{sampleAnswer(q)}}
-		}
-		if _, err := svc.SaveAnswers(ctx, token, in); err != nil {
-			t.Fatalf("save answers: %v", err)
-		}
-	}
-	if _, err := svc.Submit(ctx, token); err != nil {
+	answerEverything(t, a, sentLink{token: token, path: "/q/" + token})
+	if _, err := a.App.Assessments.Submit(t.Context(), token); err != nil {
 		t.Fatalf("submit: %v", err)
 	}
-}
-
-func vendorCtx(t *testing.T) context.Context {
-	return audit.WithActor(t.Context(), audit.Actor{ID: "anonymous", IP: "192.0.2.7"})
-}
-
-func sampleAnswer(q *questionnaire.Question) string {
-	switch q.Type {
-	case questionnaire.YesNo:
-		return questionnaire.No
-	case questionnaire.Single, questionnaire.Multi:
-		return q.Choices[0].Value
-	case questionnaire.Number:
-		return "4"
-	case questionnaire.Date:
-		return "2027-01-31"
-	}
-	return "Answered for the test."
 }
 
 func TestAssessmentAPI(t *testing.T) {

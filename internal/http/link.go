@@ -680,13 +680,11 @@ func (s *Server) linkAutosave(c *fiber.Ctx) error {
 		in.Values = old.Values // files are attached and removed by their own requests
 	}
 	ctx := c.UserContext()
-	if _, err := s.assessments.SaveAnswer(ctx, o.token, req.Question, in); err != nil {
-		return err
-	}
-	a, err := s.assessments.OpenLink(ctx, o.token)
+	saved, err := s.assessments.SaveAnswer(ctx, o.token, req.Question, in)
 	if err != nil {
 		return err
 	}
+	a := saved.Assessment
 	vals := a.Values()
 	out := AutosaveResponse{Visible: []string{}, Sections: sectionCounts(o.t, a), SavedAt: a.Answers[req.Question].SavedAt,
 		Fingerprint: assessment.Fingerprint(a.Answers[req.Question])}

@@ -19,6 +19,7 @@ import (
 	"dossier/internal/assessment"
 	"dossier/internal/audit"
 	"dossier/internal/config"
+	"dossier/internal/pdfdoc"
 	"dossier/internal/questionnaire"
 	"dossier/internal/supplier"
 	"dossier/internal/testkit"
@@ -102,28 +103,7 @@ func questionDiv(page, q string) string {
 }
 
 // minimalPDF is a small, valid one-page PDF.
-func minimalPDF() []byte {
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << >> /Contents 4 0 R >>",
-		"<< /Length 0 >>\nstream\n\nendstream",
-	}
-	var offsets []int
-	for i, o := range objs {
-		offsets = append(offsets, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, o := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
-}
+func minimalPDF() []byte { return pdfdoc.Text("ISO/IEC 27001 certificate") }
 
 // answerEverything answers, through the service, whatever still stops the
 // submission: required questions, copied answers, missing evidence.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"dossier/internal/errs"
@@ -119,4 +120,11 @@ func (l *Limiter) Sweep(ctx context.Context) (int, error) {
 			return n, nil
 		}
 	}
+}
+
+// Migrate creates the collection with an index on expiry, which Sweep
+// reads by on MongoDB.
+func Migrate(ctx context.Context, db *store.Store) error {
+	return db.Collection(Collection).EnsureIndexes(ctx,
+		mongo.IndexModel{Keys: bson.D{{Key: "expires", Value: 1}}, Options: options.Index().SetName("expires")})
 }
