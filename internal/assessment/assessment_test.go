@@ -7,11 +7,16 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson"
+
 	"dossier/internal/assessment"
 	"dossier/internal/errs"
 	"dossier/internal/mail"
 	"dossier/internal/questionnaire"
+	"dossier/internal/supplier"
 	"dossier/internal/testkit"
+	"dossier/internal/upload"
+	"dossier/questionnaires"
 )
 
 func TestSend(t *testing.T) {
@@ -308,6 +313,10 @@ func TestReview(t *testing.T) {
 	if err != nil || f.State != assessment.FindingResponded || !f.Responses[0].Vendor {
 		t.Fatalf("respond %+v %v", f, err)
 	}
+	t.Run("ErrCancelAfterSubmission", func(t *testing.T) {
+		_, err := e.svc.Cancel(e.ctx, domain, id, a.Version, "changed our mind")
+		wantCode(t, err, errs.Conflict)
+	})
 	t.Run("ErrAcceptWithOpenFindings", func(t *testing.T) {
 		_, err := e.svc.Decide(e.ctx, domain, id, a.Version, assessment.DecisionInput{Outcome: assessment.Accept, Residual: "low", Reason: "fine"})
 		wantCode(t, err, errs.Conflict)
@@ -336,16 +345,40 @@ func TestReview(t *testing.T) {
 		t.Fatal(err)
 	}
 	sig := a.Decision.Signature
-	if a.State != assessment.Decided || sig.SignerName != "Alex Approver <alex@hospital.example>" || len(sig.SHA256) != 64 || !assessment.VerifySignature(a) {
+	verify := func(a assessment.Assessment) bool {
+		t.Helper()
+		ok, err := e.svc.VerifySignature(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if a.State != assessment.Decided || sig.SignerName != "Alex Approver <alex@hospital.example>" || len(sig.SHA256) != 64 || !verify(a) {
 		t.Fatalf("signed %+v", a.Decision)
 	}
 	stored, _ := e.svc.Get(ctx, domain, id)
-	if !assessment.VerifySignature(stored) {
+	if !verify(stored) {
 		t.Fatal("the stored record does not verify")
 	}
-	stored.Answers["mfa"] = assessment.Answer{Values: []string{"no"}}
-	if assessment.VerifySignature(stored) {
-		t.Fatal("a changed answer still verifies")
+	for name, change := range map[string]func(*assessment.Assessment){
+		"answer":     func(a *assessment.Assessment) { a.Answers["mfa"] = assessment.Answer{Values: []string{"no"}} },
+		"signer":     func(a *assessment.Assessment) { a.Decision.Signature.SignerName = "Someone Else" },
+		"signed at":  func(a *assessment.Assessment) { a.Decision.Signature.At = a.Decision.Signature.At.Add(time.Hour) },
+		"decided by": func(a *assessment.Assessment) { a.Decision.ByName = "someone@else" },
+		"residual":   func(a *assessment.Assessment) { a.Decision.Residual = "low" },
+	} {
+		changed, _ := e.svc.Get(ctx, domain, id)
+		change(&changed)
+		if verify(changed) {
+			t.Errorf("a changed %s still verifies", name)
+		}
+	}
+	files, _ := e.svc.EvidenceFor(ctx, domain, e.vendor.ID)
+	if _, err := e.db.Collection("evidence").Update(ctx, bson.M{"_id": files[0].ID}, bson.M{"$set": bson.M{"file.sha256": strings.Repeat("0", 64)}}); err != nil {
+		t.Fatal(err)
+	}
+	if verify(stored) {
+		t.Error("a swapped evidence file still verifies")
 	}
 	v, _ := e.vendors.Get(ctx, domain, e.vendor.ID)
 	if !v.LastAssessed.Equal(a.Decision.At) {
@@ -499,5 +532,70 @@ func TestSendMails(t *testing.T) {
 	}
 	if again.Mailed || again.MailError == nil || again.Token == "" {
 		t.Fatalf("reissue with the mail server down: %+v", again)
+	}
+}
+
+// racingChecker submits the answers while the file is being checked, as a
+// second tab would.
+type racingChecker struct {
+	inner  assessment.Checker
+	during func()
+}
+
+func (c racingChecker) Check(ctx context.Context, f *upload.File, field string, kinds ...upload.Kind) error {
+	c.during()
+	return c.inner.Check(ctx, f, field, kinds...)
+}
+
+func TestUploadRacingSubmit(t *testing.T) {
+	e := newEnv(t)
+	s := e.send(t)
+	e.answerAll(t, s.Token)
+	ctx := context.Background()
+	svc, err := assessment.New(ctx, e.db, assessment.Options{
+		Templates: []*questionnaire.Template{e.small}, Vendors: e.vendors, Audit: e.audit, Files: e.files, Now: e.clock.Now,
+		Checker: racingChecker{inner: upload.NewChecker(upload.Options{}), during: func() {
+			if _, err := e.svc.Submit(ctx, s.Token); err != nil {
+				t.Errorf("submit: %v", err)
+			}
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := e.spool(t, pdf())
+	_, err = svc.UploadEvidence(ctx, s.Token, "report", assessment.EvidenceInput{}, f)
+	wantCode(t, err, errs.Conflict)
+	a, _ := svc.Get(ctx, domain, s.Assessment.ID)
+	if a.State != assessment.Submitted || len(a.Answers["report"].Values) != 1 {
+		t.Fatalf("the late upload changed the submitted assessment: %s %v", a.State, a.Answers["report"].Values)
+	}
+	list, _ := svc.EvidenceFor(ctx, domain, e.vendor.ID)
+	if len(list) != 2 {
+		t.Fatalf("%d files on record, want the 2 attached before submission", len(list))
+	}
+}
+
+func TestSuggestTemplate(t *testing.T) {
+	e := newEnv(t)
+	shipped, err := questionnaire.Load(questionnaires.FS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := e.open(t, shipped...)
+	for _, c := range []struct {
+		name string
+		v    supplier.Vendor
+		want string
+	}{
+		{"PACS", supplier.Vendor{Systems: []string{supplier.SystemPACS}}, "imaging"},
+		{"Device", supplier.Vendor{Access: []string{supplier.AccessMedicalDevice}}, "imaging"},
+		{"Lab", supplier.Vendor{Systems: []string{supplier.SystemLab}}, "laboratory"},
+		{"CloudPHI", supplier.Vendor{Access: []string{supplier.AccessHostsData}, Data: []string{supplier.DataPHI}}, "cloud-phi"},
+		{"Other", supplier.Vendor{Systems: []string{supplier.SystemFinancial}}, "hospital-baseline"},
+	} {
+		if got := svc.SuggestTemplate(c.v); got != c.want {
+			t.Errorf("%s: %s, want %s", c.name, got, c.want)
+		}
 	}
 }

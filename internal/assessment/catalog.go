@@ -3,6 +3,7 @@ package assessment
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"dossier/internal/errs"
 	"dossier/internal/questionnaire"
 	"dossier/internal/store"
+	"dossier/internal/supplier"
 )
 
 // storedTemplate is one template version exactly as it was first used.
@@ -97,4 +99,30 @@ func (s *Service) Template(ctx context.Context, ref string) (*questionnaire.Temp
 		}
 	}
 	return s.catalog.get(ctx, ref)
+}
+
+// SuggestTemplate picks the current questionnaire that fits a vendor best:
+// imaging for PACS, RIS and medical devices, laboratory for clinical-lab
+// systems, cloud PHI for hosts of PHI, the hospital baseline otherwise.
+// It returns "" when no questionnaire is loaded.
+func (s *Service) SuggestTemplate(v supplier.Vendor) string {
+	want := "hospital-baseline"
+	switch {
+	case slices.Contains(v.Systems, supplier.SystemPACS) || slices.Contains(v.Systems, supplier.SystemRIS) ||
+		slices.Contains(v.Access, supplier.AccessMedicalDevice):
+		want = "imaging"
+	case slices.Contains(v.Systems, supplier.SystemLab):
+		want = "laboratory"
+	case slices.Contains(v.Access, supplier.AccessHostsData) && slices.Contains(v.Data, supplier.DataPHI):
+		want = "cloud-phi"
+	}
+	for _, t := range s.catalog.current {
+		if t.ID == want {
+			return want
+		}
+	}
+	if len(s.catalog.current) > 0 {
+		return s.catalog.current[0].ID
+	}
+	return ""
 }

@@ -11,6 +11,7 @@ import (
 	"dossier/internal/pdfdoc"
 	"dossier/internal/questionnaire"
 	"dossier/internal/supplier"
+	"dossier/internal/text"
 	"dossier/internal/upload"
 )
 
@@ -37,7 +38,7 @@ func (s *Service) SeedDemo(ctx context.Context, domain string, vendors []supplie
 				contact = Contact{Name: c.Name, Email: c.Email}
 			}
 		}
-		template := demoTemplate(v, s.Templates())
+		template := s.SuggestTemplate(v)
 		sent, err := s.Send(sender, domain, SendInput{VendorID: v.ID, Template: template, Due: due,
 			ContactName: contact.Name, ContactEmail: contact.Email})
 		if err != nil {
@@ -51,24 +52,6 @@ func (s *Service) SeedDemo(ctx context.Context, domain string, vendors []supplie
 		}
 	}
 	return link, nil
-}
-
-func demoTemplate(v supplier.Vendor, ts []*questionnaire.Template) string {
-	want := "hospital-baseline"
-	for _, sys := range v.Systems {
-		switch sys {
-		case supplier.SystemPACS, supplier.SystemRIS:
-			want = "imaging"
-		case supplier.SystemLab:
-			want = "laboratory"
-		}
-	}
-	for _, t := range ts {
-		if t.ID == want {
-			return want
-		}
-	}
-	return ts[0].ID
 }
 
 // demoProgress answers, submits and reviews a demo assessment as far as
@@ -99,7 +82,7 @@ func (s *Service) demoProgress(ctx context.Context, sent Invitation, state State
 			answers[q.ID] = vals
 		}
 		if q.Type == questionnaire.File || questionnaire.NeedsEvidence(q, vals) {
-			f, err := upload.Spool(bytes.NewReader(pdfdoc.Text("Demo evidence", clip(q.Text, 90))), 1<<20, "")
+			f, err := upload.Spool(bytes.NewReader(pdfdoc.Text("Demo evidence", text.Shorten(q.Text, 90))), 1<<20, "")
 			if err != nil {
 				return err
 			}
@@ -139,7 +122,7 @@ func (s *Service) demoProgress(ctx context.Context, sent Invitation, state State
 			if i == 2 {
 				break
 			}
-			fd, err := s.RaiseFinding(rctx, a.Domain, a.ID, FindingInput{Question: f.Question.ID, Title: "Remedy: " + clip(f.Question.Text, 80),
+			fd, err := s.RaiseFinding(rctx, a.Domain, a.ID, FindingInput{Question: f.Question.ID, Title: "Remedy: " + text.Shorten(f.Question.Text, 80),
 				Severity: string(f.Severity), Remediation: "Describe the remediation plan with dates, and upload evidence once it is in place.",
 				Due: s.now().AddDate(0, 0, 45)})
 			if err != nil {
@@ -215,12 +198,4 @@ func demoAnswer(q *questionnaire.Question, n int) []string {
 		return []string{time.Now().UTC().AddDate(0, -2, 0).Format(time.DateOnly)}
 	}
 	return nil // files are uploaded
-}
-
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

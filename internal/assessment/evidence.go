@@ -51,7 +51,9 @@ func KindLabel(kind string) string {
 }
 
 // EvidenceTypes are the file kinds accepted as evidence.
-var EvidenceTypes = []upload.Kind{upload.PDF, upload.PNG, upload.JPEG, upload.DOCX, upload.XLSX}
+func EvidenceTypes() []upload.Kind {
+	return []upload.Kind{upload.PDF, upload.PNG, upload.JPEG, upload.DOCX, upload.XLSX}
+}
 
 // Evidence is a file a vendor gave as proof: attached to an answer, or on
 // the vendor's record, with what it is and how long it holds.
@@ -84,12 +86,6 @@ type File struct {
 	Size        int64  `bson:"size" json:"size"`
 	Pages       int    `bson:"pages,omitempty" json:"pages,omitempty"`
 	Encrypted   bool   `bson:"encrypted,omitempty" json:"encrypted,omitempty"`
-}
-
-// ExpiresWithin reports whether the evidence expires within d of now (or
-// has expired).
-func (e Evidence) ExpiresWithin(now time.Time, d time.Duration) bool {
-	return e.Expires != nil && e.Expires.Before(now.Add(d))
 }
 
 // EvidenceInput describes an uploaded file. All optional for a vendor's
@@ -132,7 +128,7 @@ func (s *Service) store(ctx context.Context, vendorID string, f *upload.File, fi
 	if s.o.Files == nil || s.o.Checker == nil {
 		return File{}, errs.E(errs.Unavailable, "File storage is not configured.")
 	}
-	if err := s.o.Checker.Check(ctx, f, field, EvidenceTypes...); err != nil {
+	if err := s.o.Checker.Check(ctx, f, field, EvidenceTypes()...); err != nil {
 		return File{}, err
 	}
 	r, err := f.Open()
@@ -183,30 +179,40 @@ func (s *Service) UploadEvidence(ctx context.Context, token, question string, in
 	if err := s.evidence.Insert(ctx, e); err != nil {
 		return Evidence{}, err
 	}
-	if err := s.record(ctx, "evidence.upload", "assessment", a.Domain, a.ID, map[string]string{
-		"evidence": e.ID, "question": question, "sha256": file.SHA256, "size": fmt.Sprint(file.Size)}); err != nil {
-		return e, err
-	}
-	if q.Type == questionnaire.File {
-		if err := s.attach(ctx, token, question, e.ID); err != nil {
-			return e, err
+	// The check and the upload took a while: the file counts only if the
+	// answers are still open now, which one conditional update of the
+	// assessment settles (a submission racing it conflicts and retries).
+	if err := s.attach(ctx, token, q, e.ID); err != nil {
+		if _, rerr := s.evidence.Update(ctx, bson.M{"_id": e.ID}, bson.M{"$set": bson.M{"removed": true}}); rerr != nil {
+			return Evidence{}, rerr
 		}
+		return Evidence{}, err
 	}
-	return e, nil
+	return e, s.record(ctx, "evidence.upload", "assessment", a.Domain, a.ID, map[string]string{
+		"evidence": e.ID, "question": question, "sha256": file.SHA256, "size": fmt.Sprint(file.Size)})
 }
 
-// attach adds an evidence id to a file question's answer.
-func (s *Service) attach(ctx context.Context, token, question, id string) error {
+// attach records a new file on the assessment while its answers are open:
+// a file question's answer lists it; any other question's answer is left
+// as it is.
+func (s *Service) attach(ctx context.Context, token string, q *questionnaire.Question, id string) error {
 	for attempt := 0; ; attempt++ {
 		a, err := s.OpenLink(ctx, token)
 		if err != nil {
 			return err
 		}
-		ans := a.Answers[question]
-		ans.Values = append(append([]string(nil), ans.Values...), id)
-		ans.SavedAt, ans.Prefilled = s.now(), false
-		err = s.assessments.UpdateVersion(ctx, a.ID, a.Version, bson.M{"$set": bson.M{
-			"answers." + question: ans, "state": InProgress, "updated_at": ans.SavedAt}})
+		if !a.State.Open() {
+			return errs.E(errs.Conflict, "These answers were submitted while the file was checked; it was not added.")
+		}
+		now := s.now()
+		set := bson.M{"state": InProgress, "updated_at": now}
+		if q.Type == questionnaire.File {
+			ans := a.Answers[q.ID]
+			ans.Values = append(append([]string(nil), ans.Values...), id)
+			ans.SavedAt, ans.Prefilled = now, false
+			set["answers."+q.ID] = ans
+		}
+		err = s.assessments.UpdateVersion(ctx, a.ID, a.Version, bson.M{"$set": set})
 		if errs.Is(err, errs.Conflict) && attempt < 10 {
 			continue
 		}
@@ -229,23 +235,29 @@ func (s *Service) RemoveEvidence(ctx context.Context, token, id string) error {
 	if err != nil || e.AssessmentID != a.ID || e.Removed {
 		return errs.E(errs.NotFound, "No such file.")
 	}
-	if err := s.evidence.UpdateVersion(ctx, e.ID, e.Version, bson.M{"$set": bson.M{"removed": true}}); err != nil {
-		return err
-	}
 	ctx = vendorContext(ctx, a)
-	if err := s.record(ctx, "evidence.remove", "assessment", a.Domain, a.ID, map[string]string{"evidence": e.ID}); err != nil {
+	t, err := s.catalog.get(ctx, a.Template)
+	if err != nil {
 		return err
 	}
-	if ans, ok := a.Answers[e.Question]; ok {
+	// A file question's answer lists its files: take the file off the
+	// answer first (refused once the answers are submitted), then mark it.
+	if q, ok := t.Question(e.Question); ok && q.Type == questionnaire.File {
+		ans := a.Answers[e.Question]
 		keep := []string{}
 		for _, v := range ans.Values {
 			if v != id {
 				keep = append(keep, v)
 			}
 		}
-		_, err = s.SaveAnswers(ctx, token, map[string]AnswerInput{e.Question: {Values: keep, Comment: ans.Comment}})
+		if _, err := s.SaveAnswers(ctx, token, map[string]AnswerInput{e.Question: {Values: keep, Comment: ans.Comment}}); err != nil {
+			return err
+		}
 	}
-	return err
+	if err := s.evidence.UpdateVersion(ctx, e.ID, e.Version, bson.M{"$set": bson.M{"removed": true}}); err != nil {
+		return err
+	}
+	return s.record(ctx, "evidence.remove", "assessment", a.Domain, a.ID, map[string]string{"evidence": e.ID})
 }
 
 // AddEvidence files evidence on a vendor's record, from a staff member.
@@ -325,12 +337,6 @@ func (s *Service) Expiring(ctx context.Context, domain string) ([]Evidence, erro
 		"expires": bson.M{"$lt": s.now().Add(expiryAhead)}}, &out,
 		options.Find().SetSort(bson.D{{Key: "expires", Value: 1}, {Key: "_id", Value: 1}}))
 	return out, err
-}
-
-// AssessmentEvidence returns the files attached to an assessment's
-// answers, by question id.
-func (s *Service) AssessmentEvidence(ctx context.Context, a Assessment) (map[string][]Evidence, error) {
-	return s.evidenceByQuestion(ctx, a.ID)
 }
 
 // evidenceByQuestion returns an assessment's attachments by question.

@@ -131,10 +131,13 @@ func (s *Service) RaiseFinding(ctx context.Context, domain, id string, in Findin
 			fields["question"] = "There is no such question in this questionnaire."
 		}
 	}
-	if in.Title == "" {
+	switch {
+	case in.Title == "":
 		fields["title"] = "Give the finding a title."
-	} else if len(in.Title) > 200 {
+	case len(in.Title) > 200:
 		fields["title"] = "The title is too long (200 characters at most)."
+	case strings.ContainsAny(in.Title, "\r\n\t\x00"):
+		fields["title"] = "Keep the title on one line."
 	}
 	if levelRank(in.Severity) < 0 {
 		fields["severity"] = "Choose low, medium, high or critical."
@@ -163,15 +166,27 @@ func (s *Service) RaiseFinding(ctx context.Context, domain, id string, in Findin
 		Title: in.Title, Severity: in.Severity, Remediation: in.Remediation, Due: in.Due.UTC().Truncate(24 * time.Hour),
 		State: FindingOpen, RaisedBy: actor.ID, RaisedByName: actor.Name, RaisedAt: now, Version: 1,
 	}
+	// The assessment moves first, under its version: a decision, return or
+	// cancellation racing this finding makes it conflict and re-check,
+	// so no finding lands on an assessment already decided.
+	for attempt := 0; ; attempt++ {
+		set := bson.M{"updated_at": now, "state": UnderReview}
+		if need := f.Due.AddDate(0, 0, 14); !a.Link.Revoked && a.Link.Expires.Before(need) {
+			set["link.expires"] = need
+		}
+		err := s.assessments.UpdateVersion(ctx, a.ID, a.Version, bson.M{"$set": set})
+		if err == nil {
+			break
+		}
+		if !errs.Is(err, errs.Conflict) || attempt == 5 {
+			return Finding{}, err
+		}
+		if a, err = s.reviewable(ctx, domain, id); err != nil {
+			return Finding{}, err
+		}
+	}
 	if err := s.findings.Insert(ctx, f); err != nil {
 		return Finding{}, err
-	}
-	set := bson.M{"updated_at": now, "state": UnderReview}
-	if need := f.Due.AddDate(0, 0, 14); !a.Link.Revoked && a.Link.Expires.Before(need) {
-		set["link.expires"] = need
-	}
-	if err := s.assessments.UpdateVersion(ctx, a.ID, a.Version, bson.M{"$set": set}); err != nil && !errs.Is(err, errs.Conflict) {
-		return f, err
 	}
 	if err := s.record(ctx, "finding.raise", "assessment", domain, a.ID,
 		map[string]string{"finding": f.ID, "severity": f.Severity, "title": f.Title, "due": f.Due.Format(time.DateOnly)}); err != nil {
@@ -275,7 +290,20 @@ func (s *Service) addResponse(ctx context.Context, f Finding, version int64, mes
 	if !vendor {
 		state = FindingOpen
 	}
-	if err := s.findings.UpdateVersion(ctx, f.ID, version, bson.M{"$push": bson.M{"responses": r}, "$set": bson.M{"state": state}}); err != nil {
+	err := s.findings.UpdateVersion(ctx, f.ID, version, bson.M{"$push": bson.M{"responses": r}, "$set": bson.M{"state": state}})
+	if errs.Is(err, errs.Conflict) && vendor {
+		// A vendor's message adds to the conversation whatever else
+		// changed: read the finding again rather than lose the draft.
+		if f, err = s.Finding(ctx, f.Domain, f.ID); err != nil {
+			return f, err
+		}
+		if f.State == FindingClosed {
+			return f, errs.E(errs.Conflict, "This finding was closed meanwhile.")
+		}
+		version = f.Version
+		err = s.findings.UpdateVersion(ctx, f.ID, version, bson.M{"$push": bson.M{"responses": r}, "$set": bson.M{"state": state}})
+	}
+	if err != nil {
 		return f, err
 	}
 	f.Responses, f.State, f.Version = append(f.Responses, r), state, f.Version+1
@@ -478,10 +506,14 @@ func (s *Service) Sign(ctx context.Context, domain, id string, version int64, in
 	if err != nil {
 		return a, err
 	}
+	files, err := s.evidenceByQuestion(ctx, a.ID)
+	if err != nil {
+		return a, err
+	}
 	d := *a.Proposed
 	d.Signature = &Signature{SignerID: actor.ID, SignerName: signer.Name + " <" + signer.Email + ">", At: now,
-		Meaning: fmt.Sprintf("Approved: %s with %s residual risk", strings.ToLower(OutcomeLabel(d.Outcome)), d.Residual),
-		SHA256:  digest(a, d)}
+		Meaning: fmt.Sprintf("Approved: %s with %s residual risk", strings.ToLower(OutcomeLabel(d.Outcome)), d.Residual)}
+	d.Signature.SHA256 = digest(a, d, files)
 	if err := s.assessments.UpdateVersion(ctx, a.ID, version, bson.M{"$set": bson.M{"state": Decided, "decision": d, "updated_at": now},
 		"$unset": bson.M{"proposed": ""}}); err != nil {
 		return a, err
@@ -495,12 +527,18 @@ func (s *Service) Sign(ctx context.Context, domain, id string, version int64, in
 }
 
 // digest is the SHA-256 a signature binds: the assessment, the template
-// version, every answer and the decision, in a fixed order.
-func digest(a Assessment, d Decision) string {
+// version, every answer, the evidence files (by id and SHA-256), the
+// decision with who made it and when, and the signature's signer, time and
+// meaning, in a fixed order.
+func digest(a Assessment, d Decision, files map[string][]Evidence) string {
 	type answer struct {
 		Q       string   `json:"q"`
 		Values  []string `json:"v"`
 		Comment string   `json:"c,omitempty"`
+	}
+	type file struct {
+		ID     string `json:"id"`
+		SHA256 string `json:"sha256"`
 	}
 	qs := make([]string, 0, len(a.Answers))
 	for q := range a.Answers {
@@ -511,29 +549,47 @@ func digest(a Assessment, d Decision) string {
 	for _, q := range qs {
 		answers = append(answers, answer{q, a.Answers[q].Values, a.Answers[q].Comment})
 	}
+	var evidence []file
+	for _, list := range files {
+		for _, e := range list {
+			evidence = append(evidence, file{e.ID, e.File.SHA256})
+		}
+	}
+	sort.Slice(evidence, func(i, j int) bool { return evidence[i].ID < evidence[j].ID })
+	var signer Signature
+	if d.Signature != nil {
+		signer = *d.Signature
+		signer.SHA256, signer.At = "", signer.At.UTC()
+	}
 	b, _ := json.Marshal(struct {
-		ID       string   `json:"id"`
-		Vendor   string   `json:"vendor"`
-		Template string   `json:"template"`
-		Answers  []answer `json:"answers"`
-		Outcome  string   `json:"outcome"`
-		Residual string   `json:"residual"`
-		Reason   string   `json:"reason"`
-		By       string   `json:"by"`
-	}{a.ID, a.VendorID, a.Template, answers, d.Outcome, d.Residual, d.Reason, d.By})
+		ID       string    `json:"id"`
+		Vendor   string    `json:"vendor"`
+		Template string    `json:"template"`
+		Answers  []answer  `json:"answers"`
+		Evidence []file    `json:"evidence"`
+		Outcome  string    `json:"outcome"`
+		Residual string    `json:"residual"`
+		Reason   string    `json:"reason"`
+		By       string    `json:"by"`
+		ByName   string    `json:"by_name"`
+		At       time.Time `json:"at"`
+		Signer   Signature `json:"signer"`
+	}{a.ID, a.VendorID, a.Template, answers, evidence, d.Outcome, d.Residual, d.Reason, d.By, d.ByName, d.At.UTC(), signer})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }
 
-// VerifySignature recomputes a decided assessment's signed digest.
-func VerifySignature(a Assessment) bool {
+// VerifySignature recomputes a signed decision's digest from the record
+// as stored now and reports whether it still matches.
+func (s *Service) VerifySignature(ctx context.Context, a Assessment) (bool, error) {
 	if a.Decision == nil || a.Decision.Signature == nil {
-		return false
+		return false, nil
 	}
-	d := *a.Decision
-	sig := d.Signature
-	d.Signature = nil
-	return digest(a, d) == sig.SHA256
+	files, err := s.evidenceByQuestion(ctx, a.ID)
+	if err != nil {
+		return false, err
+	}
+	return digest(a, *a.Decision, files) == a.Decision.Signature.SHA256, nil
 }
 
 // Register adds the onboarding check "latest assessment reviewed and

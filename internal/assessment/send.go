@@ -128,16 +128,20 @@ func (s *Service) Send(ctx context.Context, domain string, in SendInput) (Invita
 			return Invitation{}, err
 		}
 		for _, q := range t.Questions() {
-			renamed := map[string]string{} // old evidence id → its copy's
-			for _, e := range files[q.ID] {
-				copied := e
-				copied.ID, copied.AssessmentID, copied.Version = newID(), a.ID, 1
-				renamed[e.ID] = copied.ID
-				carried = append(carried, copied)
-			}
 			old, ok := last.Answers[q.ID]
 			if !ok || len(old.Values) == 0 {
 				continue
+			}
+			var copies []any
+			renamed := map[string]string{} // old evidence id → its copy's
+			for _, e := range files[q.ID] {
+				if e.Expires != nil && e.Expires.Before(now) {
+					continue // expired evidence is asked for afresh
+				}
+				copied := e
+				copied.ID, copied.AssessmentID, copied.Version = newID(), a.ID, 1
+				renamed[e.ID] = copied.ID
+				copies = append(copies, copied)
 			}
 			values := old.Values
 			if q.Type == questionnaire.File {
@@ -153,6 +157,7 @@ func (s *Service) Send(ctx context.Context, domain string, in SendInput) (Invita
 				continue // the question changed: the vendor answers afresh
 			}
 			a.Answers[q.ID] = Answer{Values: vals, Comment: old.Comment, SavedAt: now, Prefilled: true}
+			carried = append(carried, copies...)
 		}
 	}
 	token, hash := newToken()
@@ -160,13 +165,15 @@ func (s *Service) Send(ctx context.Context, domain string, in SendInput) (Invita
 	if err := s.links.Insert(ctx, linkDoc{Hash: hash, AssessmentID: a.ID, CreatedAt: now}); err != nil {
 		return Invitation{}, err
 	}
-	if err := s.assessments.Insert(ctx, a); err != nil {
-		return Invitation{}, err
-	}
+	// Evidence first: a crash between the two leaves unreferenced copies,
+	// never answers pointing at files that are not there.
 	if len(carried) > 0 {
 		if err := s.evidence.InsertMany(ctx, carried); err != nil {
 			return Invitation{}, err
 		}
+	}
+	if err := s.assessments.Insert(ctx, a); err != nil {
+		return Invitation{}, err
 	}
 	out := Invitation{Assessment: a, Token: token, URL: s.linkURL(token)}
 	if s.o.Mailer.Enabled() {
@@ -347,8 +354,10 @@ func (s *Service) Cancel(ctx context.Context, domain, id string, version int64, 
 	if err != nil {
 		return a, err
 	}
-	if a.State == Decided || a.State == Cancelled {
-		return a, errs.E(errs.Conflict, "This assessment is already %s.", strings.ToLower(a.State.Label()))
+	if !a.State.Open() {
+		// Submitted answers end with a decision (reject, if need be):
+		// cancelling them would hide the review from the onboarding check.
+		return a, errs.E(errs.Conflict, "This assessment is %s; only one still waiting for the vendor can be cancelled. Record a decision instead.", strings.ToLower(a.State.Label()))
 	}
 	reason = text.Clip(strings.TrimSpace(reason), 2000)
 	if reason == "" {
@@ -356,10 +365,10 @@ func (s *Service) Cancel(ctx context.Context, domain, id string, version int64, 
 	}
 	now := s.now()
 	if err := s.assessments.UpdateVersion(ctx, a.ID, version, bson.M{"$set": bson.M{
-		"state": Cancelled, "link.revoked": true, "returned": reason, "updated_at": now}}); err != nil {
+		"state": Cancelled, "link.revoked": true, "cancel_reason": reason, "updated_at": now}}); err != nil {
 		return a, err
 	}
-	a.State, a.Link.Revoked, a.Returned, a.Version, a.UpdatedAt = Cancelled, true, reason, a.Version+1, now
+	a.State, a.Link.Revoked, a.CancelReason, a.Version, a.UpdatedAt = Cancelled, true, reason, a.Version+1, now
 	return a, s.record(ctx, "assessment.cancel", "assessment", domain, a.ID, map[string]string{"reason": reason})
 }
 

@@ -73,11 +73,11 @@ func OutcomeLabel(o string) string {
 	return o
 }
 
-// Residual risk levels, least to worst.
-var Levels = []string{"low", "medium", "high", "critical"}
+// Levels are the residual risk levels, least to worst.
+func Levels() []string { return []string{"low", "medium", "high", "critical"} }
 
 func levelRank(l string) int {
-	for i, x := range Levels {
+	for i, x := range Levels() {
 		if x == l {
 			return i
 		}
@@ -106,8 +106,9 @@ type Assessment struct {
 	Link          Link      `bson:"link" json:"link"`
 	Score         *int      `bson:"score,omitempty" json:"score"` // set at submission and kept current through review
 	Flags         FlagCount `bson:"flags" json:"flags"`
-	Returned      string    `bson:"returned,omitempty" json:"returned,omitempty"` // the reviewer's note when sent back to the vendor
-	Proposed      *Decision `bson:"proposed,omitempty" json:"proposed,omitempty"` // awaiting an approver's signature
+	Returned      string    `bson:"returned,omitempty" json:"returned,omitempty"`           // the reviewer's note when sent back to the vendor
+	CancelReason  string    `bson:"cancel_reason,omitempty" json:"cancel_reason,omitempty"` // internal: why it was cancelled
+	Proposed      *Decision `bson:"proposed,omitempty" json:"proposed,omitempty"`           // awaiting an approver's signature
 	Decision      *Decision `bson:"decision,omitempty" json:"decision,omitempty"`
 	CreatedBy     string    `bson:"created_by" json:"created_by"`
 	CreatedByName string    `bson:"created_by_name" json:"created_by_name"`

@@ -138,9 +138,10 @@ func (s *Service) SaveAnswer(ctx context.Context, token, question string, in Ans
 
 // SaveAnswers saves several answers through a vendor's link, each on its
 // own: valid answers are saved even when others are not, and the problems
-// come back as errs.FieldErrors keyed by question id. An answer whose Was
-// equals the stored answer's fingerprint is already what the vendor saw
-// and is left alone.
+// come back as errs.FieldErrors keyed by question id. An input whose Was
+// equals the fingerprint of the input itself was not touched on the
+// vendor's page and is left alone, whatever is stored now. A file
+// question's input with nil Values keeps its files.
 func (s *Service) SaveAnswers(ctx context.Context, token string, in map[string]AnswerInput) (Progress, error) {
 	for attempt := 0; ; attempt++ {
 		a, err := s.OpenLink(ctx, token)
@@ -163,12 +164,21 @@ func (s *Service) SaveAnswers(ctx context.Context, token string, in map[string]A
 		}
 		now := s.now()
 		update := bson.M{"updated_at": now, "state": InProgress}
+		unset := bson.M{}
 		for q, ans := range set {
 			ans.SavedAt = now
 			update["answers."+q] = ans
 			a.Answers[q] = ans
+			if _, reviewed := a.Reviews[q]; reviewed {
+				unset["reviews."+q] = "" // a changed answer is reviewed again
+				delete(a.Reviews, q)
+			}
 		}
-		err = s.assessments.UpdateVersion(ctx, a.ID, a.Version, bson.M{"$set": update})
+		change := bson.M{"$set": update}
+		if len(unset) > 0 {
+			change["$unset"] = unset
+		}
+		err = s.assessments.UpdateVersion(ctx, a.ID, a.Version, change)
 		if errs.Is(err, errs.Conflict) && attempt < 10 {
 			continue // another tab saved meanwhile: apply ours to theirs
 		}

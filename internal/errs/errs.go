@@ -18,6 +18,9 @@ const (
 	Forbidden    = "forbidden"    // signed in but not allowed
 	Unauthorized = "unauthorized" // not signed in
 	TooLarge     = "too_large"    // a body or file over its limit
+	Malformed    = "malformed"    // the request cannot be read at all (bad JSON)
+	Unsupported  = "unsupported"  // a request in a form Dossier does not take
+	TooMany      = "too_many"     // over a rate limit; try again later
 	Unavailable  = "unavailable"  // a store is down; try again later
 	Internal     = "internal"     // a bug or an unexpected failure
 )

@@ -232,11 +232,12 @@ type APIAssessment struct {
 	Contact       assessment.Contact `json:"contact"`
 	PrefilledFrom string             `json:"prefilled_from,omitempty"`
 	// Note is the reviewer's note when the answers went back to the
-	// vendor, or why the assessment was cancelled.
-	Note      string       `json:"note,omitempty"`
-	Proposed  *APIDecision `json:"proposed"`
-	Scorecard APIScorecard `json:"scorecard"`
-	Findings  []APIFinding `json:"findings"`
+	// vendor; CancelReason says why the assessment was cancelled.
+	Note         string       `json:"note,omitempty"`
+	CancelReason string       `json:"cancel_reason,omitempty"`
+	Proposed     *APIDecision `json:"proposed"`
+	Scorecard    APIScorecard `json:"scorecard"`
+	Findings     []APIFinding `json:"findings"`
 }
 
 // APISentAssessment is an assessment with the link just made for it.
@@ -872,9 +873,12 @@ func (s *Server) apiAssessment(ctx context.Context, a assessment.Assessment) (AP
 		return APIAssessment{}, err
 	}
 	out := APIAssessment{APIAssessmentSummary: s.apiSummary(a), Contact: a.Contact, PrefilledFrom: a.PrefilledFrom,
-		Note: a.Returned, Proposed: apiDecision(a.Proposed), Findings: make([]APIFinding, 0, len(findings))}
+		Note: a.Returned, CancelReason: a.CancelReason, Proposed: apiDecision(a.Proposed), Findings: make([]APIFinding, 0, len(findings))}
 	if d := out.Decision; d != nil && d.Signature != nil {
-		ok := assessment.VerifySignature(a)
+		ok, err := s.assessments.VerifySignature(ctx, a)
+		if err != nil {
+			return APIAssessment{}, err
+		}
 		d.Signature.Verified = &ok
 	}
 	r := card.Result

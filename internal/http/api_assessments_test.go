@@ -425,7 +425,8 @@ func TestAssessmentAPI(t *testing.T) {
 			t.Fatalf("signed: %+v %+v", s2, sig)
 		}
 		stored, err := a.App.Assessments.Get(t.Context(), a.Config.Domain, s2.ID)
-		if err != nil || !assessment.VerifySignature(stored) || stored.Decision.Signature.SHA256 != sig.SHA256 {
+		verified, verr := a.App.Assessments.VerifySignature(t.Context(), stored)
+		if err != nil || verr != nil || !verified || stored.Decision.Signature.SHA256 != sig.SHA256 {
 			t.Fatalf("stored signature does not verify: %v", err)
 		}
 		if len(auditEvents(t, a, "assessment.sign")) != 1 {

@@ -17,6 +17,7 @@ import (
 	"dossier/internal/errs"
 	"dossier/internal/questionnaire"
 	"dossier/internal/supplier"
+	"dossier/internal/text"
 )
 
 func (s *Server) assessmentRoutes(app *fiber.App) {
@@ -250,39 +251,9 @@ func (s *Server) assessmentNew(c *fiber.Ctx) error {
 		}
 	}
 	if view.Form.Template == "" {
-		view.Form.Template = suggestTemplate(view.Vendor, view.Templates)
+		view.Form.Template = s.assessments.SuggestTemplate(view.Vendor)
 	}
 	return s.render(c, "assessment_send", view)
-}
-
-// suggestTemplate picks the questionnaire that fits the vendor best.
-func suggestTemplate(v supplier.Vendor, ts []*questionnaire.Template) string {
-	want := "hospital-baseline"
-	has := func(list []string, x string) bool {
-		for _, y := range list {
-			if y == x {
-				return true
-			}
-		}
-		return false
-	}
-	switch {
-	case has(v.Systems, supplier.SystemPACS) || has(v.Systems, supplier.SystemRIS) || has(v.Access, supplier.AccessMedicalDevice):
-		want = "imaging"
-	case has(v.Systems, supplier.SystemLab):
-		want = "laboratory"
-	case has(v.Access, supplier.AccessHostsData) && has(v.Data, supplier.DataPHI):
-		want = "cloud-phi"
-	}
-	for _, t := range ts {
-		if t.ID == want {
-			return want
-		}
-	}
-	if len(ts) > 0 {
-		return ts[0].ID
-	}
-	return ""
 }
 
 func (s *Server) assessmentSend(c *fiber.Ctx) error {
@@ -435,10 +406,12 @@ func (s *Server) assessmentView(c *fiber.Ctx) (AssessmentView, error) {
 	view := AssessmentView{Page: s.page(c, a.VendorName+": "+a.TemplateTitle), A: a, Card: card, Now: s.now(),
 		LinkActive: a.Link.Active(s.now()), CanEdit: s.can(c, authz.Edit, obj), CanReview: s.can(c, authz.Review, obj),
 		CanSign: s.can(c, authz.Approve, obj), MFA: v.User.MFAEnrolled(), Errors: map[string]string{},
-		Severities: assessment.Levels, Finding: FindingForm{Severity: "medium", Due: s.now().AddDate(0, 0, 30).Format(time.DateOnly), Question: c.Query("question")}}
+		Severities: assessment.Levels(), Finding: FindingForm{Severity: "medium", Due: s.now().AddDate(0, 0, 30).Format(time.DateOnly), Question: c.Query("question")}}
 	view.Proposer = a.Proposed != nil && a.Proposed.By == v.User.ID
 	if a.Decision != nil && a.Decision.Signature != nil {
-		view.Signed = assessment.VerifySignature(a)
+		if view.Signed, err = s.assessments.VerifySignature(ctx, a); err != nil {
+			return view, err
+		}
 	}
 	for _, o := range []string{assessment.Accept, assessment.AcceptWithConditions, assessment.Reject} {
 		view.Outcomes = append(view.Outcomes, Option{Value: o, Label: assessment.OutcomeLabel(o)})
@@ -472,7 +445,7 @@ func (s *Server) assessmentView(c *fiber.Ctx) (AssessmentView, error) {
 				av.Review = &r
 			}
 			if av.Shown {
-				view.Questions = append(view.Questions, Option{Value: q.ID, Label: fmt.Sprintf("%d. %s", n, clipLabel(q.Text))})
+				view.Questions = append(view.Questions, Option{Value: q.ID, Label: fmt.Sprintf("%d. %s", n, text.Shorten(q.Text, 90))})
 			}
 			sv.Questions = append(sv.Questions, av)
 		}
@@ -480,14 +453,6 @@ func (s *Server) assessmentView(c *fiber.Ctx) (AssessmentView, error) {
 	}
 	view.History, err = s.audit.List(ctx, audit.Query{ObjectType: "assessment", ObjectID: a.ID, Limit: 100})
 	return view, err
-}
-
-func clipLabel(s string) string {
-	r := []rune(s)
-	if len(r) > 90 {
-		return string(r[:89]) + "…"
-	}
-	return s
 }
 
 // answerLabels turns stored values into what people read.
@@ -756,6 +721,9 @@ func (s *Server) evidenceUpdate(c *fiber.Ctx) error {
 	}
 	e, err := s.assessments.UpdateEvidence(c.UserContext(), viewer(c).Domain, c.Params("id"), version, in)
 	if err != nil {
+		if errs.Code(err) == errs.Invalid || errs.Code(err) == errs.Conflict {
+			return s.redirect(c, "/vendors/"+url.PathEscape(e.VendorID)+"#evidence", "Not saved: "+errs.Message(err))
+		}
 		return err
 	}
 	return s.redirect(c, "/vendors/"+url.PathEscape(e.VendorID)+"#evidence", "Evidence updated.")

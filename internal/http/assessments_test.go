@@ -190,6 +190,23 @@ func TestVendorEvidence(t *testing.T) {
 	if err != nil || len(evs) != 2 {
 		t.Fatalf("downloads audited: %d %v", len(evs), err)
 	}
+	t.Run("Classify", func(t *testing.T) {
+		form := between(b.Get("/vendors/"+vendorID).Body, `action="/evidence/`+id+`"`, `</form>`)
+		version := between(form, `name="version" value="`, `"`)
+		later := time.Now().AddDate(1, 0, 0).Format(time.DateOnly)
+		r := b.Post("/evidence/"+id, url.Values{"version": {version}, "kind": {"soc2_type2"}, "title": {"SOC 2 Type II 2026"},
+			"period_start": {"2025-10-01"}, "period_end": {"2026-09-30"}, "expires": {later}})
+		if r.Status != http.StatusSeeOther {
+			t.Fatalf("classify: %d %s", r.Status, r.Body)
+		}
+		if strings.Contains(b.Get("/evidence").Body, "SOC 2 Type II 2026") {
+			t.Fatal("still listed as expiring after its expiry moved a year out")
+		}
+		if r := b.Post("/evidence/"+id, url.Values{"version": {version}, "kind": {"soc2_type2"}}); r.Status != http.StatusSeeOther ||
+			!strings.Contains(r.Header.Get("Set-Cookie"), "dossier_flash") {
+			t.Fatalf("a stale classification: %d", r.Status)
+		}
+	})
 }
 
 // TestAssessmentBrowser is the whole exchange in headless Chromium: the

@@ -2,18 +2,27 @@ package http
 
 import (
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"dossier/internal/errs"
+	"dossier/internal/upload"
 )
 
 // The server streams request bodies (fiber's StreamRequestBody) so that an
 // upload goes to a temporary file as it arrives instead of into memory.
 // In that mode fasthttp enforces no body limit, so limitBody does: it
-// refuses a declared oversize body at once, reads any other body (at most
-// the limit) into memory so handlers use c.Body, c.FormValue and
-// c.BodyParser as before, and leaves a multipart body to stream to its
-// handler (readUpload), which bounds it by the upload limit.
+// refuses compressed bodies and a declared oversize body at once, lets the
+// body of an upload route stream to its handler (readUpload, which bounds
+// it by the upload limit), and reads any other body — multipart included —
+// into memory, at most the body limit, so c.Body, c.FormValue and
+// c.BodyParser work as before and can never spool an unbounded form.
+
+// uploadRoute matches the routes whose handlers read their body with
+// readUpload.
+var uploadRoute = regexp.MustCompile(`^/(q/[^/]+/evidence|vendors/[^/]+/evidence|vendors/[^/]+/offboarding/certificate|vendors/import)$`)
 
 const streamKey = "body-stream"
 
@@ -39,18 +48,29 @@ func (s *Server) limitBody(c *fiber.Ctx) error {
 	if stream == nil {
 		return c.Next()
 	}
+	if enc := c.Get(fiber.HeaderContentEncoding); enc != "" && !strings.EqualFold(enc, "identity") {
+		c.Context().SetConnectionClose()
+		return errs.E(errs.Unsupported, "Compressed request bodies are not accepted; send the body as it is.")
+	}
 	limit := int(s.cfg.BodyLimit)
+	streamed := strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) && uploadRoute.MatchString(c.Path())
 	if c.Request().Header.ContentLength() > limit {
 		c.Context().SetConnectionClose()
+		if streamed {
+			return upload.TooLargeError(s.cfg.UploadLimit)
+		}
 		return fiber.ErrRequestEntityTooLarge
 	}
-	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
+	if streamed {
 		body := &trackedBody{r: stream}
 		c.Locals(streamKey, body)
 		err := c.Next()
 		if !body.eof {
-			// Bytes left unread would be parsed as the next request on
-			// this connection: close it instead.
+			// A refused upload: read the rest (at most the body limit) so
+			// the browser, still sending, gets the answer instead of a
+			// reset; bytes left unread would be parsed as the next request
+			// on this connection, so it closes.
+			_, _ = io.Copy(io.Discard, io.LimitReader(body, int64(limit)))
 			c.Context().SetConnectionClose()
 		}
 		return err

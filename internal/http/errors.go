@@ -25,6 +25,12 @@ func status(code string) int {
 		return fiber.StatusUnauthorized
 	case errs.TooLarge:
 		return fiber.StatusRequestEntityTooLarge
+	case errs.Malformed:
+		return fiber.StatusBadRequest
+	case errs.Unsupported:
+		return fiber.StatusUnsupportedMediaType
+	case errs.TooMany:
+		return fiber.StatusTooManyRequests
 	case errs.Unavailable:
 		return fiber.StatusServiceUnavailable
 	}

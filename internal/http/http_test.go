@@ -149,6 +149,37 @@ func TestBodyLimit(t *testing.T) {
 	if r := get(t, a.URL+"/healthz"); r.status != 200 {
 		t.Fatalf("server unwell after a refused body: %d", r.status)
 	}
+	br := a.Browser(t)
+	br.Get("/signin")
+	t.Run("ErrCompressed", func(t *testing.T) {
+		// fasthttp would inflate a gzip multipart form while spooling it:
+		// a small body could fill the disk.
+		r := br.Do("POST", "/signin?_csrf="+br.Cookie("dossier_csrf"), strings.NewReader("\x1f\x8b"), http.Header{
+			"Content-Type": {"multipart/form-data; boundary=x"}, "Content-Encoding": {"gzip"}})
+		if r.Status != http.StatusUnsupportedMediaType {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("ErrMultipartOverLimitOffUploadRoutes", func(t *testing.T) {
+		// Off the upload routes a multipart form is read into memory under
+		// the body limit, never spooled: a declared 2 MiB form is refused.
+		conn, err := net.Dial("tcp", strings.TrimPrefix(a.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /signin?_csrf=%s HTTP/1.1\r\nHost: dossier\r\nCookie: dossier_csrf=%s\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n\r\n%s",
+			br.Cookie("dossier_csrf"), br.Cookie("dossier_csrf"), 2<<20, strings.Repeat(" ", 8<<10))
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Fatalf("%d", resp.StatusCode)
+		}
+	})
 }
 
 func TestMetrics(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"dossier/internal/assessment"
 	"dossier/internal/errs"
 	"dossier/internal/questionnaire"
+	"dossier/internal/text"
 	"dossier/internal/upload"
 )
 
@@ -71,8 +72,11 @@ func (s *Server) linkLimit(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if !ok && retry > wait {
+		if !ok {
+			// Refused by its address: counting its link too would let
+			// made-up tokens fill the limits collection.
 			wait = max(retry, time.Second)
+			break
 		}
 	}
 	if wait == 0 {
@@ -80,14 +84,7 @@ func (s *Server) linkLimit(c *fiber.Ctx) error {
 	}
 	secs := int((wait + time.Second - 1) / time.Second)
 	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
-	msg := fmt.Sprintf("Too many requests from this link or address. Wait %d seconds and try again; nothing you saved is lost.", secs)
-	c.Status(fiber.StatusTooManyRequests)
-	if !acceptsHTML(c) {
-		var body errorBody
-		body.Error.Code, body.Error.Message, body.Error.RequestID = "too_many_requests", msg, requestID(c)
-		return c.JSON(body)
-	}
-	return s.render(c, "error", ErrorView{Page: s.linkPageFor(c, "Too many requests"), Heading: "Too many requests", Message: msg})
+	return errs.E(errs.TooMany, "Too many requests from this link or address. Wait %d seconds and try again; nothing you saved is lost.", secs)
 }
 
 // linkErrors shows a vendor's failed requests on the external layout (no
@@ -448,7 +445,7 @@ func (s *Server) linkView(c *fiber.Ctx, o linkOpened, section string, kept map[s
 			msg = fileProblems[q.ID]
 		}
 		if msg != "" {
-			view.Problems = append(view.Problems, LinkProblem{Href: "#q-" + q.ID, Label: clipLabel(q.Text), Message: msg})
+			view.Problems = append(view.Problems, LinkProblem{Href: "#q-" + q.ID, Label: text.Shorten(q.Text, 90), Message: msg})
 		}
 	}
 	for _, f := range findings {
@@ -546,7 +543,7 @@ func (lq *LinkQuestion) describe() {
 func (s *Server) uploadControls() *LinkUpload {
 	u := &LinkUpload{Limit: upload.FormatSize(s.uploadLimit())}
 	var accept, names []string
-	for _, k := range assessment.EvidenceTypes {
+	for _, k := range assessment.EvidenceTypes() {
 		accept = append(accept, k.Ext(), k.ContentType())
 		names = append(names, k.String())
 	}
@@ -599,9 +596,10 @@ func (s *Server) linkSaveSection(c *fiber.Ctx) error {
 		}
 		values := formValues(c, "a."+q.ID)
 		if q.Type == questionnaire.File {
-			// Files come and go through their own forms; the answer keeps
-			// whatever is attached now.
-			values = o.a.Answers[q.ID].Values
+			// Files come and go through their own forms; nil keeps
+			// whatever is attached when the save lands (another tab may
+			// have added one since this page was shown).
+			values = nil
 		}
 		in[q.ID] = assessment.AnswerInput{Values: values, Comment: c.FormValue("c." + q.ID), Was: c.FormValue("was." + q.ID)}
 		sent[q.ID] = typed{values: values, comment: c.FormValue("c." + q.ID), was: c.FormValue("was." + q.ID)}
@@ -666,7 +664,7 @@ func (s *Server) linkAutosave(c *fiber.Ctx) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil || dec.More() {
-		return badRequest(c, "The answer could not be read: send JSON like {\"question\": \"id\", \"values\": [\"yes\"], \"comment\": \"\"}.")
+		return errs.E(errs.Malformed, "The answer could not be read: send JSON like {\"question\": \"id\", \"values\": [\"yes\"], \"comment\": \"\"}.")
 	}
 	old := o.a.Answers[req.Question]
 	in := assessment.AnswerInput{Values: old.Values, Comment: old.Comment}
@@ -677,7 +675,7 @@ func (s *Server) linkAutosave(c *fiber.Ctx) error {
 		in.Comment = *req.Comment
 	}
 	if q, ok := o.t.Question(req.Question); ok && q.Type == questionnaire.File {
-		in.Values = old.Values // files are attached and removed by their own requests
+		in.Values = nil // files are attached and removed by their own requests; nil keeps them
 	}
 	ctx := c.UserContext()
 	saved, err := s.assessments.SaveAnswer(ctx, o.token, req.Question, in)
@@ -701,15 +699,6 @@ func (s *Server) linkAutosave(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(out)
-}
-
-// badRequest answers a body that is not what the endpoint reads. The
-// error codes of internal/errs have no 400: "invalid" is well-formed input
-// that breaks a rule (422).
-func badRequest(c *fiber.Ctx, msg string) error {
-	var body errorBody
-	body.Error.Code, body.Error.Message, body.Error.RequestID = errs.Invalid, msg, requestID(c)
-	return c.Status(fiber.StatusBadRequest).JSON(body)
 }
 
 // linkConfirm confirms the prefilled answers of a section as still true.
@@ -827,7 +816,7 @@ func (s *Server) linkReviewView(c *fiber.Ctx, o linkOpened, missing []assessment
 			view.Review.Groups = append(view.Review.Groups, LinkMissingGroup{Title: sec.Title, Href: o.sectionHref(sec.ID, "")})
 		}
 		g := &view.Review.Groups[len(view.Review.Groups)-1]
-		g.Items = append(g.Items, LinkProblem{Href: o.questionHref(m.Question), Label: clipLabel(m.Text), Message: m.Reason})
+		g.Items = append(g.Items, LinkProblem{Href: o.questionHref(m.Question), Label: text.Shorten(m.Text, 90), Message: m.Reason})
 	}
 	view.Answered, view.Total = o.t.Progress(o.a.Values())
 	card, err := s.assessments.Scorecard(ctx, o.a)

@@ -361,7 +361,7 @@ func (s *Server) vendorRefused(c *fiber.Ctx, err error) error {
 func formVersion(c *fiber.Ctx) (int64, error) {
 	n, err := strconv.ParseInt(c.FormValue("version"), 10, 64)
 	if err != nil || n < 0 {
-		return 0, errs.E(errs.Invalid, "The form lacks the vendor's version; reload the page and try again.")
+		return 0, errs.E(errs.Invalid, "The form lacks the record's version; reload the page and try again.")
 	}
 	return n, nil
 }
@@ -414,7 +414,7 @@ func (s *Server) vendorCertificateUpload(c *fiber.Ctx) error {
 	defer form.Remove()
 	version, err := strconv.ParseInt(form.Value("version"), 10, 64)
 	if err != nil {
-		return errs.E(errs.Invalid, "The form lacks the vendor's version; reload the page and try again.")
+		return errs.E(errs.Invalid, "The form lacks the record's version; reload the page and try again.")
 	}
 	if len(form.Files) == 0 {
 		return s.vendorRefused(c, errs.Field("certificate", "Choose the certificate file to upload."))

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"dossier/internal/errs"
+	"dossier/internal/text"
 )
 
 // MaxFiles is the most evidence files one file question takes.
@@ -98,7 +99,7 @@ func (q *Question) Normalize(values []string) ([]string, error) {
 
 // invalid makes an error about q that names it briefly.
 func (q *Question) invalid(format string, args ...any) error {
-	return errs.Field(q.ID, `Question "%s": %s`, clip(q.Text, 60), fmt.Sprintf(format, args...))
+	return errs.Field(q.ID, `Question "%s": %s`, text.Shorten(q.Text, 60), fmt.Sprintf(format, args...))
 }
 
 // one returns the only value of values, trimmed.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"dossier/internal/errs"
+	"dossier/internal/text"
 )
 
 func TestNormalize(t *testing.T) {
@@ -107,7 +108,7 @@ sections:
 				}
 				if !errs.Is(err, errs.Invalid) || errs.FieldOf(err) != tt.q || errs.Message(err) != tt.err {
 					t.Errorf("Normalize(%s) error: code %s field %q message\n %s\nwant\n %s",
-						clip(fmt.Sprintf("%q", tt.in), 80), errs.Code(err), errs.FieldOf(err), errs.Message(err), tt.err)
+						text.Shorten(fmt.Sprintf("%q", tt.in), 80), errs.Code(err), errs.FieldOf(err), errs.Message(err), tt.err)
 				}
 				return
 			}

@@ -15,7 +15,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"dossier/internal/text"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -708,7 +709,7 @@ func describe(n *yaml.Node) string {
 	case "!!bool":
 		return n.Value + " (true/false)"
 	case "!!str":
-		return strconv.Quote(clip(n.Value, 40))
+		return strconv.Quote(text.Shorten(n.Value, 40))
 	}
 	return n.Value
 }
@@ -742,18 +743,4 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
-}
-
-// clip shortens s to at most n characters, at a word break when there is
-// one in its second half, marking the cut.
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	r = r[:n-1]
-	if i := strings.LastIndexByte(string(r), ' '); i > 0 && utf8.RuneCountInString(string(r)[:i]) > n/2 {
-		r = []rune(string(r)[:i])
-	}
-	return strings.TrimRight(string(r), " ,;:") + "…"
 }

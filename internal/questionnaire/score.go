@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"dossier/internal/text"
 )
 
 // Result is the score of one answer set.
@@ -210,7 +212,7 @@ func (q *Question) worst() float64 {
 func (q *Question) describe(ans []string) string {
 	parts := make([]string, len(ans))
 	for i, v := range ans {
-		parts[i] = "“" + clip(q.label(v), 80) + "”"
+		parts[i] = "“" + text.Shorten(q.label(v), 80) + "”"
 	}
 	return strings.Join(parts, ", ")
 }

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"dossier/internal/text"
 )
 
 // ImportVSAQ converts a questionnaire in Google's VSAQ format
@@ -285,7 +287,7 @@ func itemName(it vsaqItem) string {
 	if it.ID != "" {
 		return it.ID
 	}
-	return fmt.Sprintf("%q", clip(plainText(it.Text), 40))
+	return fmt.Sprintf("%q", text.Shorten(plainText(it.Text), 40))
 }
 
 func (im *importer) question(it vsaqItem, s *Section, conds []string) {
@@ -389,7 +391,7 @@ func (im *importer) addRef(id string, r vsaqRef) {
 func decodeChoice(raw json.RawMessage) (id, label string, err error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return "", "", fmt.Errorf("expected {\"id\": \"label\"}, found %s", clip(string(raw), 40))
+		return "", "", fmt.Errorf("expected {\"id\": \"label\"}, found %s", text.Shorten(string(raw), 40))
 	}
 	for dec.More() {
 		k, err := dec.Token()

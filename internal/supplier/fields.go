@@ -11,6 +11,7 @@ import (
 
 	"dossier/internal/access"
 	"dossier/internal/errs"
+	"dossier/internal/text"
 )
 
 // Fields are a vendor's editable fields: everything people type. Status,
@@ -111,7 +112,7 @@ func (c *checker) enums(field, label string, vs []string, allowed []string) []st
 		}
 		code, ok := parseValue(v, allowed)
 		if !ok {
-			c.add(field, "%q is not one of the %s: %s.", clip(v, 60), label, labelList(allowed))
+			c.add(field, "%q is not one of the %s: %s.", text.Shorten(v, 60), label, labelList(allowed))
 			continue
 		}
 		if !slices.Contains(out, code) {
@@ -171,7 +172,7 @@ func (s *Service) clean(ctx context.Context, domain, self string, f Fields, trus
 		if code, ok := parseValue(f.Clinical, clinicalImpacts()); ok {
 			f.Clinical = code
 		} else {
-			c.add("clinical", "%q is not a clinical impact: choose %s.", clip(f.Clinical, 60), labelList(clinicalImpacts()))
+			c.add("clinical", "%q is not a clinical impact: choose %s.", text.Shorten(f.Clinical, 60), labelList(clinicalImpacts()))
 		}
 	} else {
 		f.Clinical = ""
@@ -261,7 +262,7 @@ func (c *checker) contacts(in []Contact) []Contact {
 		} else if strings.TrimSpace(ct.Role) == "" {
 			c.add(p+"role", "Choose the contact's role: %s.", labelList(contactRoles()))
 		} else {
-			c.add(p+"role", "%q is not a contact role: choose %s.", clip(ct.Role, 60), labelList(contactRoles()))
+			c.add(p+"role", "%q is not a contact role: choose %s.", text.Shorten(ct.Role, 60), labelList(contactRoles()))
 		}
 		out = append(out, ct)
 	}

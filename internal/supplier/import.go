@@ -19,6 +19,7 @@ import (
 	"dossier/internal/access"
 	"dossier/internal/errs"
 	"dossier/internal/store"
+	"dossier/internal/text"
 )
 
 // The supplier CSV, as procurement keeps it and as ExportCSV writes it.
@@ -355,7 +356,7 @@ func (s *Service) lookupOwner(ctx context.Context, cache map[string]ownerLookup,
 		u, err := s.o.Users.UserByEmail(ctx, email)
 		switch {
 		case errs.Is(err, errs.NotFound) || err == nil && !s.onStaff(u.ID, domain):
-			o.problem = fmt.Sprintf("no one on this hospital's staff has the email %q.", clip(email, 100))
+			o.problem = fmt.Sprintf("no one on this hospital's staff has the email %q.", text.Shorten(email, 100))
 		case err != nil:
 			return o, err
 		case u.Status != access.Active:
@@ -461,7 +462,7 @@ func parseCount(s string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%q is not a whole number of 0 or more.", clip(s, 30))
+		return 0, fmt.Errorf("%q is not a whole number of 0 or more.", text.Shorten(s, 30))
 	}
 	return n, nil
 }
@@ -509,7 +510,7 @@ func readCSV(r io.Reader) ([]csvRow, error) {
 			}
 			return nil, errs.E(errs.Invalid, "Column %d of the header row has no name.", i+1)
 		case !contains(importColumns, c) && !contains(exportColumns, c):
-			return nil, errs.E(errs.Invalid, "The header names a column %q that the register does not have. The columns are: %s.", clip(h, 40), strings.Join(importColumns, ", "))
+			return nil, errs.E(errs.Invalid, "The header names a column %q that the register does not have. The columns are: %s.", text.Shorten(h, 40), strings.Join(importColumns, ", "))
 		case seen[c]:
 			return nil, errs.E(errs.Invalid, "The header names the column %q twice.", c)
 		}

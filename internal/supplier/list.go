@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"dossier/internal/store"
+	"dossier/internal/text"
 )
 
 // Query filters, sorts and pages the register.
@@ -121,14 +122,14 @@ func (s *Service) listQuery(domain string, q Query) (bson.D, bson.D, Query, erro
 		if code, ok := parseValue(q.Status, statuses()); ok {
 			filter = append(filter, bson.E{Key: "status", Value: code})
 		} else {
-			c.add("status", "There is no status %q; the statuses are %s.", clip(q.Status, 40), labelList(statuses()))
+			c.add("status", "There is no status %q; the statuses are %s.", text.Shorten(q.Status, 40), labelList(statuses()))
 		}
 	}
 	if q.System != "" {
 		if code, ok := parseValue(q.System, systems()); ok {
 			filter = append(filter, bson.E{Key: "systems", Value: code})
 		} else {
-			c.add("system", "There is no system %q; the systems are %s.", clip(q.System, 40), labelList(systems()))
+			c.add("system", "There is no system %q; the systems are %s.", text.Shorten(q.System, 40), labelList(systems()))
 		}
 	}
 	switch q.Owner = strings.TrimSpace(q.Owner); {

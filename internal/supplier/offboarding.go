@@ -15,6 +15,7 @@ import (
 	"dossier/internal/audit"
 	"dossier/internal/blob"
 	"dossier/internal/errs"
+	"dossier/internal/text"
 )
 
 // MaxCertificate is the largest certificate of PHI return or destruction
@@ -233,5 +234,5 @@ func cleanFileName(name string) string {
 	if name == "" || name == "." || name == "/" {
 		name = "certificate"
 	}
-	return clip(name, 200)
+	return text.Shorten(name, 200)
 }

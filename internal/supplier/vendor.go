@@ -265,7 +265,7 @@ func (s *Service) newVendor(ctx context.Context, domain, id string, f Fields) Ve
 }
 
 func createDetails(v Vendor, source string) map[string]string {
-	d := map[string]string{"legal_name": clip(v.LegalName, 200), "status": v.Status, "tier": strconv.Itoa(v.Risk.Tier), "score": strconv.Itoa(v.Risk.Score)}
+	d := map[string]string{"legal_name": text.Shorten(v.LegalName, 200), "status": v.Status, "tier": strconv.Itoa(v.Risk.Tier), "score": strconv.Itoa(v.Risk.Score)}
 	if v.RegistrationID != "" {
 		d["registration_id"] = v.RegistrationID
 	}
@@ -437,7 +437,7 @@ func changes(old, v Vendor) map[string]string {
 		}
 		names = append(names, f.name)
 		if !f.long {
-			d[f.name] = clip(show(f.old)+" → "+show(f.new), 500)
+			d[f.name] = text.Shorten(show(f.old)+" → "+show(f.new), 500)
 		}
 	}
 	if len(names) == 0 {
@@ -469,15 +469,6 @@ func show(x any) string {
 		return x
 	}
 	return fmt.Sprint(x)
-}
-
-// clip cuts s to at most n bytes on a character boundary and marks the
-// cut with an ellipsis.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return text.Clip(s, n) + "…"
 }
 
 // Rescore brings every vendor's stored score, tier and next due date —

@@ -18,3 +18,18 @@ func Clip(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// Shorten cuts s to at most n characters for a message or a label, at a
+// word break when there is one in its second half, and marks the cut
+// with an ellipsis.
+func Shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	r = r[:n-1]
+	if i := strings.LastIndexByte(string(r), ' '); i > 0 && utf8.RuneCountInString(string(r)[:i]) > n/2 {
+		r = []rune(string(r)[:i])
+	}
+	return strings.TrimRight(string(r), " ,;:") + "…"
+}

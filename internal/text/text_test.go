@@ -21,3 +21,16 @@ func TestClip(t *testing.T) {
 		}
 	}
 }
+
+func TestShorten(t *testing.T) {
+	for in, want := range map[string]string{
+		"short": "short",
+		"Does your organisation hold a current certificate": "Does your organisation…",
+		"Überprüfung":                "Überprüfung",
+		"abcdefghijklmnopqrstuvwxyz": "abcdefghijklmnopqrstuvw…",
+	} {
+		if got := Shorten(in, 24); got != want {
+			t.Errorf("Shorten(%q, 24) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 
 	"dossier/internal/errs"
+	"dossier/internal/text"
 )
 
 // MultipartOptions say what a form may hold. Zero values take the defaults.
@@ -125,7 +126,7 @@ func ReadMultipart(body io.Reader, contentType string, opts MultipartOptions) (*
 		}
 		if p.FileName() != "" || name == opts.FileField && name != "" {
 			if name != opts.FileField {
-				return fail(errs.E(errs.Invalid, "The form has an unexpected file in %q.", clipName(name)))
+				return fail(errs.E(errs.Invalid, "The form has an unexpected file in %q.", text.Shorten(name, 41)))
 			}
 			f, err := Spool(p, opts.Limit, opts.Dir)
 			if err != nil && in.over {
@@ -211,11 +212,4 @@ func withField(err error, field string) error {
 		return &c
 	}
 	return err
-}
-
-func clipName(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
 }
