@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -33,8 +34,10 @@ func (s *Server) assessmentRoutes(app *fiber.App) {
 	g.Post("/:id/return", s.objectRequire(authz.Review), s.assessmentReturn)
 	g.Post("/:id/answers/:question/accept", s.objectRequire(authz.Review), s.assessmentAccept)
 	g.Post("/:id/findings", s.objectRequire(authz.Review), s.findingRaise)
-	g.Post("/:id/findings/:fid/reply", s.objectRequire(authz.Review), s.findingReply)
-	g.Post("/:id/findings/:fid/close", s.objectRequire(authz.Review), s.findingClose)
+	g.Post("/:id/findings/:fid/reply", s.objectRequire(authz.Review),
+		s.findingAction(s.assessments.ReplyFinding, "response", "Reply sent; the finding is open again for the vendor."))
+	g.Post("/:id/findings/:fid/close", s.objectRequire(authz.Review),
+		s.findingAction(s.assessments.CloseFinding, "note", "Finding closed."))
 	g.Post("/:id/decision", s.objectRequire(authz.Review), s.assessmentDecide)
 	g.Post("/:id/signature", s.objectRequire(authz.Approve), s.assessmentSign)
 
@@ -502,10 +505,9 @@ func (s *Server) assessmentRefused(c *fiber.Ctx, err error, keep func(*Assessmen
 	if verr != nil {
 		return verr
 	}
-	view.Errors = fieldMessages(err)
-	if len(view.Errors) == 0 || errs.Code(err) != errs.Invalid {
-		view.Problem = errs.Message(err)
-	}
+	// The message shows at the top as well as beside its field: several
+	// forms on this page share field names (a note, a reason).
+	view.Errors, view.Problem = fieldMessages(err), errs.Message(err)
 	if keep != nil {
 		keep(&view)
 	}
@@ -596,34 +598,27 @@ func (s *Server) findingRaise(c *fiber.Ctx) error {
 	return s.redirect(c, s.assessmentPath(c)+"#f-"+fd.ID, "Finding raised; the vendor sees it through their link.")
 }
 
-func (s *Server) findingReply(c *fiber.Ctx) error {
-	version, err := formVersion(c)
-	if err != nil {
-		return err
-	}
-	f, err := s.findingOfPath(c) // Review was checked on :id: the finding must be one of its own
-	if err != nil {
-		return err
-	}
-	if _, err := s.assessments.ReplyFinding(c.UserContext(), viewer(c).Domain, f.ID, version, c.FormValue("response")); err != nil {
-		return s.assessmentRefused(c, err, nil)
-	}
-	return s.redirect(c, s.assessmentPath(c)+"#f-"+url.PathEscape(c.Params("fid")), "Reply sent; the finding is open again for the vendor.")
-}
+// findingStep is a reviewer's step on a finding: reply or close.
+type findingStep func(ctx context.Context, domain, id string, version int64, text string) (assessment.Finding, error)
 
-func (s *Server) findingClose(c *fiber.Ctx) error {
-	version, err := formVersion(c)
-	if err != nil {
-		return err
+// findingAction runs a step on the finding named by :fid, which must be
+// one of the assessment :id whose permission was checked, with the text of
+// the form's field, and goes back to the finding with done.
+func (s *Server) findingAction(step findingStep, field, done string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		version, err := formVersion(c)
+		if err != nil {
+			return err
+		}
+		f, err := s.findingOfPath(c)
+		if err != nil {
+			return err
+		}
+		if _, err := step(c.UserContext(), viewer(c).Domain, f.ID, version, c.FormValue(field)); err != nil {
+			return s.assessmentRefused(c, err, nil)
+		}
+		return s.redirect(c, s.assessmentPath(c)+"#f-"+url.PathEscape(f.ID), done)
 	}
-	f, err := s.findingOfPath(c) // Review was checked on :id: the finding must be one of its own
-	if err != nil {
-		return err
-	}
-	if _, err := s.assessments.CloseFinding(c.UserContext(), viewer(c).Domain, f.ID, version, c.FormValue("note")); err != nil {
-		return s.assessmentRefused(c, err, nil)
-	}
-	return s.redirect(c, s.assessmentPath(c)+"#f-"+url.PathEscape(c.Params("fid")), "Finding closed.")
 }
 
 func (s *Server) assessmentDecide(c *fiber.Ctx) error {

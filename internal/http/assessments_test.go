@@ -132,6 +132,28 @@ func TestAssessmentPages(t *testing.T) {
 			t.Fatalf("signature not shown as matching: %s", between(r.Body, `id="decision"`, `</section>`))
 		}
 	})
+	t.Run("FindingConversation", func(t *testing.T) {
+		page := rb.Get(path).Body
+		fid := between(page, `<article class="finding" id="f-`, `"`)
+		fversion := func() string {
+			return between(between(rb.Get(path).Body, `action="`+path+`/findings/`+fid+`/close"`, `</form>`), `name="version" value="`, `"`)
+		}
+		if r := rb.Post(path+"/findings/"+fid+"/reply", url.Values{"version": {fversion()}, "response": {"Which date?"}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("reply: %d", r.Status)
+		}
+		if r := rb.Post(path+"/findings/"+fid+"/close", url.Values{"version": {fversion()}}); r.Status != 422 || !strings.Contains(r.Body, "Say why the finding is closed") {
+			t.Fatalf("close without a note: %d", r.Status)
+		}
+		if r := rb.Post(path+"/findings/"+fid+"/close", url.Values{"version": {fversion()}, "note": {"MFA enforced, evidence seen."}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("close: %d", r.Status)
+		}
+		if r := rb.Post("/assessments/"+firstID+"/findings/"+fid+"/close", url.Values{"version": {"3"}, "note": {"x"}}); r.Status != 404 {
+			t.Fatalf("a finding closed through another assessment's address: %d", r.Status)
+		}
+		if !strings.Contains(rb.Get(path).Body, "MFA enforced, evidence seen.") {
+			t.Fatal("closing note not shown")
+		}
+	})
 	t.Run("Lists", func(t *testing.T) {
 		if r := rb.Get("/assessments?state=decided&sort=-score"); !strings.Contains(r.Body, `href="`+path+`"`) {
 			t.Fatal("decided filter")
