@@ -229,8 +229,25 @@ func TestFirstAdminLinkAndDemo(t *testing.T) {
 		if m == nil {
 			t.Fatalf("no procurement demo user:\n%s", out)
 		}
-		if resp := postForm(t, browser(), p.URL, "/signin", url.Values{"email": {m[1]}, "password": {m[2]}}); resp.StatusCode != http.StatusSeeOther {
+		c := browser()
+		if resp := postForm(t, c, p.URL, "/signin", url.Values{"email": {m[1]}, "password": {m[2]}}); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("demo sign-in: %d", resp.StatusCode)
+		}
+		resp, err := c.Get(p.URL + "/assessments")
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, state := range []string{"Sent", "In progress", "Submitted", "Under review", "Decided"} {
+			if !strings.Contains(string(list), ">"+state+"<") {
+				t.Errorf("no demo assessment %s", state)
+			}
+		}
+		out = p.stdout.waitFor(t, "/q/")
+		link := regexp.MustCompile(`(http://\S+/q/\S+)`).FindString(out)
+		if resp, err := http.Get(link); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("the printed vendor link %q: %v %v", link, resp, err)
 		}
 		p.stop(t)
 		again := startArgs(t, []string{"serve", "--demo"}, "DOSSIER_DATA_DIR="+dir)

@@ -87,7 +87,7 @@ func (s *Service) demoProgress(ctx context.Context, sent Invitation, state State
 				return err
 			}
 			f.Name = "evidence-" + q.ID + ".pdf"
-			_, err = s.UploadEvidence(ctx, sent.Token, q.ID, EvidenceInput{Kind: OtherKind}, f)
+			_, err = s.UploadEvidence(ctx, sent.Token, q.ID, demoEvidence(q.ID, s.now()), f)
 			f.Remove()
 			if err != nil {
 				return fmt.Errorf("evidence for %s: %w", q.ID, err)
@@ -198,4 +198,25 @@ func demoAnswer(q *questionnaire.Question, n int) []string {
 		return []string{time.Now().UTC().AddDate(0, -2, 0).Format(time.DateOnly)}
 	}
 	return nil // files are uploaded
+}
+
+// demoEvidence says what a demo file is from its question, with expiries
+// that put some of it in the "expiring within 60 days" list.
+func demoEvidence(question string, now time.Time) EvidenceInput {
+	in := EvidenceInput{Kind: OtherKind}
+	switch {
+	case strings.Contains(question, "soc2"):
+		start, end, exp := now.AddDate(-1, -2, 0), now.AddDate(0, -2, 0), now.AddDate(0, 0, 40)
+		in = EvidenceInput{Kind: SOC2Type2, Title: "SOC 2 Type II report", PeriodStart: &start, PeriodEnd: &end, Expires: &exp}
+	case strings.Contains(question, "iso27001"):
+		exp := now.AddDate(1, 6, 0)
+		in = EvidenceInput{Kind: ISO27001, Title: "ISO/IEC 27001 certificate", Expires: &exp}
+	case strings.Contains(question, "pen_test") || strings.Contains(question, "pentest"):
+		exp := now.AddDate(0, 0, 20)
+		in = EvidenceInput{Kind: PenTest, Title: "Penetration test letter", Expires: &exp}
+	case strings.Contains(question, "insurance"):
+		exp := now.AddDate(0, 8, 0)
+		in = EvidenceInput{Kind: Insurance, Title: "Cyber insurance certificate", Expires: &exp}
+	}
+	return in
 }
