@@ -138,3 +138,18 @@ func Fields(messages map[string]string) error {
 	sort.Slice(fe, func(i, j int) bool { return fe[i].Field < fe[j].Field })
 	return fe
 }
+
+// ByField returns an error's messages by the field each is about: all of
+// them for an error that has several (FieldErrors, or any error with a
+// ByField method), the one for an error about one field, none otherwise.
+func ByField(err error) map[string]string {
+	var many interface{ ByField() map[string]string }
+	if errors.As(err, &many) {
+		return many.ByField()
+	}
+	out := map[string]string{}
+	if f := FieldOf(err); f != "" {
+		out[f] = Message(err)
+	}
+	return out
+}

@@ -949,13 +949,7 @@ func withFieldProblem(err, problem error) error {
 	if problem == nil || !errs.Is(err, errs.Invalid) {
 		return err
 	}
-	fields := map[string]string{}
-	var many interface{ ByField() map[string]string }
-	if errors.As(err, &many) {
-		fields = many.ByField()
-	} else if f := errs.FieldOf(err); f != "" {
-		fields[f] = errs.Message(err)
-	}
+	fields := errs.ByField(err)
 	fields[errs.FieldOf(problem)] = errs.Message(problem)
 	return errs.Fields(fields)
 }

@@ -2,7 +2,6 @@ package http
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -285,7 +284,7 @@ func (s *Server) assessmentSend(c *fiber.Ctx) error {
 	}
 	if derr != nil || err != nil {
 		if err != nil {
-			for k, m := range fieldMessages(err) {
+			for k, m := range errs.ByField(err) {
 				view.Errors[k] = m
 			}
 			if len(view.Errors) == 0 {
@@ -319,19 +318,6 @@ func (s *Server) absolute(c *fiber.Ctx, link string) string {
 		return s.baseURL(c) + link[i:]
 	}
 	return link
-}
-
-// fieldMessages returns an error's messages by field, however many.
-func fieldMessages(err error) map[string]string {
-	out := map[string]string{}
-	var many interface{ ByField() map[string]string }
-	if errors.As(err, &many) {
-		return many.ByField()
-	}
-	if f := errs.FieldOf(err); f != "" {
-		out[f] = errs.Message(err)
-	}
-	return out
 }
 
 func parseDate(s string) (time.Time, error) {
@@ -507,7 +493,7 @@ func (s *Server) assessmentRefused(c *fiber.Ctx, err error, keep func(*Assessmen
 	}
 	// The message shows at the top as well as beside its field: several
 	// forms on this page share field names (a note, a reason).
-	view.Errors, view.Problem = fieldMessages(err), errs.Message(err)
+	view.Errors, view.Problem = errs.ByField(err), errs.Message(err)
 	if keep != nil {
 		keep(&view)
 	}

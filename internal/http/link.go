@@ -760,7 +760,7 @@ func (s *Server) linkFileRefused(c *fiber.Ctx, o linkOpened, question string, er
 		return err
 	}
 	msgs := map[string]string{question: errs.Message(err)}
-	if many := fieldMessages(err); len(many) > 1 {
+	if many := errs.ByField(err); len(many) > 1 {
 		var parts []string
 		for _, m := range many {
 			parts = append(parts, m)

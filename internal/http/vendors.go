@@ -349,7 +349,7 @@ func (s *Server) vendorRefused(c *fiber.Ctx, err error) error {
 	}
 	view.Problem = errs.Message(err)
 	if f := errs.FieldOf(err); f != "" && strings.HasPrefix(c.Path(), s.vendorPath(c)+"/evidence") {
-		view.EvidenceErrors = fieldMessages(err)
+		view.EvidenceErrors = errs.ByField(err)
 	}
 	if errors.As(err, &cl) {
 		view.Missing = cl.Missing()
