@@ -309,6 +309,17 @@ func TestStartRefused(t *testing.T) {
 		}
 		p.stop(t)
 	})
+	t.Run("ErrBadQuestionnaire", func(t *testing.T) {
+		dir := t.TempDir()
+		bad := "id: ours\nversion: \"1\"\ntitle: Ours\nsections:\n  - id: s\n    title: S\n    questions:\n      - id: a\n        text: A?\n        type: yesno\n        when: b\n      - id: b\n        text: B?\n        type: yesno\n        when: a\n"
+		if err := os.WriteFile(filepath.Join(dir, "ours.yaml"), []byte(bad), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, last := runToExit(t, "DOSSIER_QUESTIONNAIRES="+dir)
+		if code != 1 || !strings.Contains(last, "ours.yaml:") || !strings.Contains(last, "cycle") {
+			t.Fatalf("exit %d: %s", code, last)
+		}
+	})
 	t.Run("ErrAddressInUse", func(t *testing.T) {
 		p := start(t, "DOSSIER_DATA_DIR="+t.TempDir())
 		addr := strings.TrimPrefix(p.URL, "http://")
