@@ -61,6 +61,7 @@ const (
 	collTokens   = "api_tokens"
 	collLimits   = "signin_limits"
 	collLinks    = "password_links"
+	collCalendar = "calendar_links"
 	collSettings = "access_settings"
 )
 
@@ -94,6 +95,7 @@ type Service struct {
 	limits   *store.Collection
 	links    *store.Collection
 	settings *store.Collection
+	calendar *store.Collection
 
 	sessionCache *cache[sessionEntry]
 	tokenCache   *cache[tokenEntry]
@@ -130,6 +132,7 @@ func New(db *store.Store, o Options) *Service {
 		limits:       db.Collection(collLimits),
 		links:        db.Collection(collLinks),
 		settings:     db.Collection(collSettings),
+		calendar:     db.Collection(collCalendar),
 		sessionCache: newCache[sessionEntry](o.CacheFor, cacheSize),
 		tokenCache:   newCache[tokenEntry](o.CacheFor, cacheSize),
 		mfaRoles:     newCache[[]string](o.CacheFor, 1),
@@ -154,6 +157,7 @@ func Migrate(ctx context.Context, db *store.Store) error {
 	}{
 		{collSessions, idx("user", false)},
 		{collTokens, idx("user", false)},
+		{collCalendar, idx("user", false)},
 		{collUsers, idx("email", true)},
 	} {
 		if err := db.Collection(c.coll).EnsureIndexes(ctx, c.m); err != nil {
