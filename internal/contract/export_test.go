@@ -1,0 +1,30 @@
+package contract
+
+import "context"
+
+// Collection and IndexCollection name the collections, for tests that
+// write contracts in bulk or take the index away.
+const (
+	Collection      = collContracts
+	IndexCollection = collIndex
+)
+
+// IndexOf writes contracts' digests to the index, as each save does.
+func IndexOf(ctx context.Context, s *Service, cs ...Contract) error { return s.index(ctx, cs) }
+
+// Indexed reads a domain's index back: each contract as the index has it,
+// with its missing BAA term keys.
+func Indexed(ctx context.Context, s *Service, domain string) (map[string]Contract, map[string][]string, error) {
+	cs, missing := map[string]Contract{}, map[string][]string{}
+	err := s.digests(ctx, domain, func(d digest) error {
+		cs[d.ID], missing[d.ID] = d.contract(domain), d.Missing
+		return nil
+	})
+	return cs, missing, err
+}
+
+// BucketOf names the index bucket a contract's digest lives in.
+func BucketOf(domain, id string) string { return bucketID(domain, id) }
+
+// ParseLine parses one digest line.
+func ParseLine(line string) error { _, err := parseDigest(line); return err }
