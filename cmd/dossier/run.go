@@ -53,6 +53,9 @@ Usage:
   dossier questionnaire import FILE       turn a Google VSAQ questionnaire (JSON) into a YAML
                                           template on stdout, to review and add
   dossier questionnaire check FILE...     validate YAML questionnaire templates
+  dossier jobs list                       show each scheduled job's last run
+  dossier jobs run expiry                 send the day's contract reminders and expire, renew
+                                          and re-index contracts now (the daily job)
   dossier version                         print the version
   dossier help                            show this help
 
@@ -76,6 +79,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return auditCommand(ctx, args, getenv, stdout, stderr)
 	case "questionnaire":
 		return questionnaireCommand(ctx, args, stdout, stderr)
+	case "jobs":
+		return jobsCommand(ctx, args, getenv, stdout, stderr)
 	case "version":
 		if len(args) > 0 {
 			return usageError{"version takes no arguments"}

@@ -24,8 +24,10 @@ import (
 	"dossier/internal/authz"
 	"dossier/internal/blob"
 	"dossier/internal/config"
+	"dossier/internal/contract"
 	"dossier/internal/embedded"
 	dhttp "dossier/internal/http"
+	"dossier/internal/notify"
 	"dossier/internal/ratelimit"
 	"dossier/internal/store"
 	"dossier/internal/supplier"
@@ -45,6 +47,9 @@ type App struct {
 	Authz       *authz.Authorizer
 	Suppliers   *supplier.Service
 	Assessments *assessment.Service
+	Contracts   *contract.Service
+	Notify      *notify.Service
+	Jobs        *notify.Runner
 	Limits      *ratelimit.Limiter
 	HTTP        *dhttp.Server // nil in a command-line tool
 
@@ -68,6 +73,9 @@ func Migrations() []store.Migration {
 		{Version: 5, Name: "assessments, findings and evidence", Up: assessment.Migrate},
 		{Version: 6, Name: "approvers sign risk acceptances; reviewers no longer do", Up: authz.Migrate},
 		{Version: 7, Name: "rate limits of vendor links", Up: ratelimit.Migrate},
+		{Version: 8, Name: "contracts, BAAs and the contract index", Up: contract.Migrate},
+		{Version: 9, Name: "notices, reminders and job leases", Up: notify.Migrate},
+		{Version: 10, Name: "calendar feed addresses", Up: access.Migrate},
 	}
 }
 
@@ -110,7 +118,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, version stri
 		Domain: cfg.Domain, SecureCookies: cfg.SecureCookies(), TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL,
 		UploadLimit: cfg.UploadLimit,
 	}, dhttp.Services{Access: a.Access, Authz: a.Authz, Audit: a.Audit, Suppliers: a.Suppliers,
-		Assessments: a.Assessments, Limits: a.Limits}, log, a.reg, checks, now)
+		Assessments: a.Assessments, Contracts: a.Contracts, Notify: a.Notify, Jobs: a.Jobs, Limits: a.Limits}, log, a.reg, checks, now)
 	if err != nil {
 		return nil, err
 	}
@@ -273,9 +281,10 @@ func (a *App) openStores(ctx context.Context, cfg config.Config) (err error) {
 		return err
 	}
 	a.Limits = ratelimit.New(a.DB, a.now)
+	checker := upload.NewChecker(upload.Options{}) // one PDF worker pool per process
 	a.Assessments, err = assessment.New(ctx, a.DB, assessment.Options{
 		Templates: templates, Vendors: a.Suppliers, Audit: a.Audit, Reauth: a.Access,
-		Files: a.Files, Checker: upload.NewChecker(upload.Options{}), Mailer: mailer,
+		Files: a.Files, Checker: checker, Mailer: mailer,
 		Hospital: cfg.HospitalName, PublicURL: publicURL(cfg), LinkTTL: time.Duration(cfg.LinkDays) * 24 * time.Hour,
 		Log: a.log, Now: a.now,
 	})
@@ -283,7 +292,14 @@ func (a *App) openStores(ctx context.Context, cfg config.Config) (err error) {
 		return err
 	}
 	a.Assessments.Register(a.Suppliers)
-	return nil
+	a.Contracts = contract.New(a.DB, contract.Options{
+		Vendors: a.Suppliers, Audit: a.Audit, Users: a.Access, Files: a.Files, Checker: checker,
+		ComplianceRetention: cfg.S3.ComplianceRetention, Log: a.log, Now: a.now,
+	})
+	a.Contracts.Register(a.Suppliers)
+	a.Notify = notify.New(a.DB, notify.Options{Users: a.Access, Mailer: mailer, PublicURL: publicURL(cfg), Log: a.log, Now: a.now})
+	a.Jobs = notify.NewRunner(a.Notify, notify.RunnerOptions{Log: a.log})
+	return a.registerJobs()
 }
 
 // publicURL is the base of the links Dossier mails.
@@ -295,11 +311,16 @@ func publicURL(cfg config.Config) string {
 }
 
 // background starts the work a server does on its own: picking up policy
-// changes other instances make, and sealing the audit trail daily.
+// changes other instances make, sealing the audit trail daily, and the
+// scheduled jobs (contract reminders and expiry).
 func (a *App) background() {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stopBG = cancel
-	a.bg.Add(3)
+	a.bg.Add(4)
+	go func() {
+		defer a.bg.Done()
+		a.Jobs.Run(ctx)
+	}()
 	go func() {
 		defer a.bg.Done()
 		a.Authz.Watch(ctx, authz.DefaultWatchInterval)

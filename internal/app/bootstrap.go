@@ -81,5 +81,8 @@ func (a *App) SeedDemo(ctx context.Context) (Demo, error) {
 	if err != nil {
 		return Demo{}, fmt.Errorf("demo assessments: %w", err)
 	}
+	if err := a.Contracts.SeedDemo(ctx, a.cfg.Domain, vendors, actors[authz.RoleLegal]); err != nil {
+		return Demo{}, fmt.Errorf("demo contracts: %w", err)
+	}
 	return Demo{Users: out, Link: link}, nil
 }

@@ -63,6 +63,9 @@ type S3 struct {
 	TLS       bool
 	Region    string
 	Bucket    string
+	// ComplianceRetention locks contract files in compliance mode, which
+	// nobody can shorten or lift; the default is governance mode.
+	ComplianceRetention bool
 }
 
 // Embedded reports whether Dossier starts its own MongoDB-compatible engine.
@@ -151,6 +154,9 @@ var settings = []setting{
 			c.S3.Bucket = v
 			return nil
 		}},
+	{env: "DOSSIER_S3_COMPLIANCE_RETENTION", flag: "s3-compliance-retention", def: "false",
+		help: "keep contract files under compliance-mode retention (nobody, not even a storage admin, can shorten it) instead of governance mode",
+		set:  func(c *Config, v string) (err error) { c.S3.ComplianceRetention, err = parseBool(v); return err }},
 	{env: "DOSSIER_LOG_LEVEL", flag: "log-level", def: "info", help: "debug, info, warn or error",
 		set: func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 	{env: "DOSSIER_LOG_FORMAT", flag: "log-format", def: "text", help: "text or json",

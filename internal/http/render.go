@@ -178,6 +178,9 @@ func (s *Server) page(c *fiber.Ctx, title string) Page {
 	if s.can(c, authz.View, authz.Every(authz.ClassAssessment)) {
 		nav = append(nav, NavItem{Label: "Assessments", Href: "/assessments"})
 	}
+	if s.can(c, authz.View, authz.Every(authz.ClassContract)) {
+		nav = append(nav, NavItem{Label: "Contracts", Href: "/contracts"})
+	}
 	if s.can(c, authz.View, authz.Every(authz.ClassUser)) {
 		nav = append(nav, NavItem{Label: "Users", Href: "/admin/users"})
 	}

@@ -18,6 +18,8 @@ import (
 	"dossier/internal/assessment"
 	"dossier/internal/audit"
 	"dossier/internal/authz"
+	"dossier/internal/contract"
+	"dossier/internal/notify"
 	"dossier/internal/ratelimit"
 	"dossier/internal/supplier"
 	"dossier/templates"
@@ -52,6 +54,9 @@ type Services struct {
 	Audit       *audit.Log
 	Suppliers   *supplier.Service
 	Assessments *assessment.Service
+	Contracts   *contract.Service
+	Notify      *notify.Service    // in-app notices
+	Jobs        *notify.Runner     // scheduled jobs, for their status
 	Limits      *ratelimit.Limiter // rate limits of the vendors' links
 }
 
@@ -76,6 +81,9 @@ type Server struct {
 	audit       *audit.Log
 	suppliers   *supplier.Service
 	assessments *assessment.Service
+	contracts   *contract.Service
+	notify      *notify.Service
+	jobs        *notify.Runner
 	limits      *ratelimit.Limiter
 	listen      string // the address Serve listens on
 }
@@ -89,7 +97,7 @@ func New(cfg Config, svc Services, log *slog.Logger, reg *prometheus.Registry, c
 	}
 	s := &Server{cfg: cfg, log: log, views: v, checks: checks, metrics: newMetrics(reg), now: now,
 		access: svc.Access, authz: svc.Authz, audit: svc.Audit, suppliers: svc.Suppliers,
-		assessments: svc.Assessments, limits: svc.Limits}
+		assessments: svc.Assessments, contracts: svc.Contracts, notify: svc.Notify, jobs: svc.Jobs, limits: svc.Limits}
 	s.app = fiber.New(fiber.Config{
 		AppName:      "dossier",
 		ErrorHandler: s.handleError,

@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -8,11 +9,15 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"dossier/internal/assessment"
 	"dossier/internal/audit"
+	"dossier/internal/contract"
+	"dossier/internal/pdfdoc"
 	"dossier/internal/supplier"
 	"dossier/internal/testkit"
+	"dossier/internal/upload"
 )
 
 func pacsForm() url.Values {
@@ -228,6 +233,7 @@ func TestVendorOffboarding(t *testing.T) {
 	}
 	approver := audit.WithActor(t.Context(), audit.Actor{ID: "reviewer", Name: "reviewer@hospital.example.org"})
 	acceptAssessment(t, a, v.ID)
+	baaInForce(t, a, v.ID)
 	if v, err = a.App.Suppliers.Get(ctx, a.Config.Domain, v.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -324,6 +330,7 @@ func TestOnboardingStarterCannotApprove(t *testing.T) {
 		t.Fatalf("the starter approved their own onboarding: %d", r.Status)
 	}
 	acceptAssessment(t, a, strings.TrimPrefix(path, "/vendors/"))
+	baaInForce(t, a, strings.TrimPrefix(path, "/vendors/"))
 	other := a.User(t, "security_reviewer")
 	ob := a.Browser(t)
 	ob.SignIn(other)
@@ -345,6 +352,33 @@ func acceptAssessment(t *testing.T, a *testkit.TestApp, vendorID string) {
 	asm := l.answers(t, a)
 	if _, err := a.App.Assessments.Decide(ctx, a.Config.Domain, asm.ID, asm.Version, assessment.DecisionInput{
 		Outcome: assessment.Accept, Residual: "low", Reason: "Reviewed for the test."}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// baaInForce puts a complete business associate agreement with the vendor
+// in force, as legal would: what a vendor handling PHI needs to become
+// active.
+func baaInForce(t *testing.T, a *testkit.TestApp, vendorID string) {
+	t.Helper()
+	legal := a.User(t, "legal")
+	ctx := audit.WithActor(t.Context(), audit.Actor{ID: legal.ID, Name: legal.Email})
+	terms := contract.AllTerms(10)
+	c, err := a.App.Contracts.Create(ctx, a.Config.Domain, contract.Fields{VendorID: vendorID, Type: contract.BAA,
+		Title: "Business associate agreement", Effective: time.Now().AddDate(0, -1, 0), Evergreen: true, Owner: legal.ID, BAA: &terms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := upload.Spool(bytes.NewReader(pdfdoc.Text("Business associate agreement", "Signed")), 1<<20, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Remove()
+	f.Name = "baa-signed.pdf"
+	if c, err = a.App.Contracts.UploadFile(ctx, a.Config.Domain, c.ID, c.Version, f, true, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.App.Contracts.Activate(ctx, a.Config.Domain, c.ID, c.Version); err != nil {
 		t.Fatal(err)
 	}
 }
