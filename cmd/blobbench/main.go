@@ -9,7 +9,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -19,14 +18,13 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"dossier/internal/blob"
+	"dossier/internal/memstat"
 )
 
 func main() {
@@ -95,19 +93,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return store.Verify(ctx, "blob.bin", objVersion, objSHA)
 		}},
 	}
-	idle := rssKiB()
+	idle := memstat.RSS()
 	for range *rounds {
 		for _, op := range ops {
 			runtime.GC()
 			debug.FreeOSMemory()
-			resetPeak()
-			base := rssKiB()
+			memstat.ResetPeak()
+			base := memstat.RSS()
 			start := time.Now()
 			if err := op.do(); err != nil {
 				return fmt.Errorf("%s: %w", op.name, err)
 			}
 			secs := time.Since(start).Seconds()
-			r := &result{mbps: float64(size) / (1 << 20) / secs, peak: peakKiB() - base}
+			r := &result{mbps: float64(size) / (1 << 20) / secs, peak: memstat.Peak() - base}
 			if b, ok := best[op.name]; !ok || r.mbps > b.mbps {
 				if ok && b.peak > r.peak {
 					r.peak = b.peak
@@ -155,27 +153,4 @@ func (p *pattern) Read(b []byte) (int, error) {
 	p.off = (p.off + n) % len(p.block)
 	p.left -= int64(n)
 	return n, nil
-}
-
-// resetPeak clears the kernel's high-water mark of this process's resident
-// memory, so VmHWM measures one operation.
-func resetPeak() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-func rssKiB() int64  { return procStatus("VmRSS:") }
-func peakKiB() int64 { return procStatus("VmHWM:") }
-
-func procStatus(field string) int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), field); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
 }

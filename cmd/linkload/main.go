@@ -39,6 +39,8 @@ import (
 	"dossier/internal/assessment"
 	"dossier/internal/audit"
 	"dossier/internal/config"
+	"dossier/internal/memstat"
+	"dossier/internal/pdfdoc"
 	"dossier/internal/questionnaire"
 	"dossier/internal/supplier"
 )
@@ -183,8 +185,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "latency p50 %s, p90 %s, p99 %s, max %s\n", pct(.50).Round(time.Millisecond), pct(.90).Round(time.Millisecond),
 		pct(.99).Round(time.Millisecond), pct(1).Round(time.Millisecond))
 	fmt.Fprintf(out, "errors %d, lost answers %d\n", len(failures), lost)
-	if rss := peakRSS(); rss != "" {
-		fmt.Fprintf(out, "peak RSS of this process (server and load together): %s\n", rss)
+	if rss := memstat.Peak(); rss > 0 {
+		fmt.Fprintf(out, "peak RSS of this process (server and load together): %s\n", memstat.MiB(rss))
 	}
 	for i, f := range failures {
 		if i == 5 {
@@ -308,20 +310,6 @@ func get(ctx context.Context, c *http.Client, u string) (*http.Response, error) 
 	return resp, err
 }
 
-// peakRSS reads the process's high-water resident memory (Linux).
-func peakRSS() string {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			return strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:"))
-		}
-	}
-	return ""
-}
-
 // uploadOnce uploads one PDF of size bytes to the questionnaire's first
 // file question, generating it as it streams, and reports the
 // process's peak memory before and during the upload.
@@ -351,15 +339,15 @@ func uploadOnce(ctx context.Context, out io.Writer, base, token string, t *quest
 	if question == "" {
 		return fmt.Errorf("%s has no file question shown to every vendor", t.ID)
 	}
-	resetPeakRSS()
-	before := peakRSS()
+	memstat.ResetPeak()
+	before := memstat.Peak()
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	go func() {
 		_ = mw.WriteField("question", question)
 		fw, err := mw.CreateFormFile("file", "pentest-letter.pdf")
 		if err == nil {
-			err = writeBigPDF(fw, size)
+			err = pdfdoc.WriteLarge(fw, size)
 		}
 		if err == nil {
 			err = mw.Close()
@@ -382,58 +370,6 @@ func uploadOnce(ctx context.Context, out io.Writer, base, token string, t *quest
 		return fmt.Errorf("upload answered %d: %.300s", resp.StatusCode, body)
 	}
 	fmt.Fprintf(out, "uploaded a %d MiB PDF (streamed, checked by pdfcpu, stored with its SHA-256) in %s\n", size>>20, took.Round(time.Millisecond))
-	fmt.Fprintf(out, "peak RSS of this process (server and client together): %s before the upload, %s after\n", before, peakRSS())
+	fmt.Fprintf(out, "peak RSS of this process (server and client together): %s before the upload, %s after\n", memstat.MiB(before), memstat.MiB(memstat.Peak()))
 	return nil
 }
-
-// writeBigPDF writes a valid one-page PDF of about size bytes whose bulk is
-// one unreferenced binary stream, generated as it is written.
-func writeBigPDF(w io.Writer, size int64) error {
-	var offsets []int64
-	var n int64
-	put := func(s string) error {
-		k, err := io.WriteString(w, s)
-		n += int64(k)
-		return err
-	}
-	obj := func(body string) error {
-		offsets = append(offsets, n)
-		return put(fmt.Sprintf("%d 0 obj\n%s\nendobj\n", len(offsets), body))
-	}
-	for _, err := range []error{
-		put("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"),
-		obj("<< /Type /Catalog /Pages 2 0 R >>"),
-		obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
-		obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << >> /PieceInfo << /Dossier << /Private 4 0 R >> >> >>"),
-	} {
-		if err != nil {
-			return err
-		}
-	}
-	bulk := max(size-1024, 1)
-	offsets = append(offsets, n)
-	if err := put(fmt.Sprintf("4 0 obj\n<< /Length %d >>\nstream\n", bulk)); err != nil {
-		return err
-	}
-	k, err := io.CopyN(w, rand.NewChaCha8([32]byte{7}), bulk)
-	n += k
-	if err != nil {
-		return err
-	}
-	if err := put("\nendstream\nendobj\n"); err != nil {
-		return err
-	}
-	xref := n
-	if err := put(fmt.Sprintf("xref\n0 %d\n0000000000 65535 f \n", len(offsets)+1)); err != nil {
-		return err
-	}
-	for _, o := range offsets {
-		if err := put(fmt.Sprintf("%010d 00000 n \n", o)); err != nil {
-			return err
-		}
-	}
-	return put(fmt.Sprintf("trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offsets)+1, xref))
-}
-
-// resetPeakRSS starts the high-water mark afresh (Linux).
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
