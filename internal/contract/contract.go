@@ -45,8 +45,10 @@ import (
 	"dossier/internal/upload"
 )
 
-// collContracts is the collection this package owns.
-const collContracts = "contracts"
+// Collection is where contracts are kept: the collection this package
+// owns besides its index. Tools that write contracts in bulk
+// (cmd/contractload) write here and then call Reindex.
+const Collection = "contracts"
 
 // Auditor records audit entries; *audit.Log is one.
 type Auditor interface {
@@ -108,7 +110,7 @@ func New(db *store.Store, o Options) *Service {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{o: o, contracts: db.Collection(collContracts), buckets: db.Collection(collIndex)}
+	return &Service{o: o, contracts: db.Collection(Collection), buckets: db.Collection(collIndex)}
 }
 
 // Migrate creates the indexes production MongoDB uses: contracts by
@@ -124,7 +126,7 @@ func Migrate(ctx context.Context, db *store.Store) error {
 		}
 		return mongo.IndexModel{Keys: d, Options: options.Index().SetName(name)}
 	}
-	if err := db.Collection(collContracts).EnsureIndexes(ctx,
+	if err := db.Collection(Collection).EnsureIndexes(ctx,
 		idx("by_expiry", "expiry"),
 		idx("by_vendor", "vendor_id", "type"),
 		idx("by_status", "status", "expiry"),

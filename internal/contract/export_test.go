@@ -2,12 +2,9 @@ package contract
 
 import "context"
 
-// Collection and IndexCollection name the collections, for tests that
-// write contracts in bulk or take the index away.
-const (
-	Collection      = collContracts
-	IndexCollection = collIndex
-)
+// IndexCollection names the index collection, for tests that take the
+// index away.
+const IndexCollection = collIndex
 
 // IndexOf writes contracts' digests to the index, as each save does.
 func IndexOf(ctx context.Context, s *Service, cs ...Contract) error { return s.index(ctx, cs) }
