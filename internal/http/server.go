@@ -167,6 +167,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	api.Get("/audit/events", s.signedIn, s.require(authz.Export, authz.Every(authz.ClassAudit)), s.apiAuditExport)
 	s.vendorAPIRoutes(api)
 	s.assessmentAPIRoutes(api)
+	s.contractAPIRoutes(api)
 	api.Use(s.apiNotFound)
 
 	app.Use(s.notFound)
