@@ -11,16 +11,20 @@ import (
 // BAATerms is the checklist of what 45 CFR 164.504(e) requires a business
 // associate agreement to say, as legal ticked it after reading the signed
 // BAA. Each term is a bool; BAATermList gives their labels and citations.
+// Every term is stored, ticked or not: with only the ticked ones stored,
+// swapping one term for another would leave a document of the same
+// values under other keys, which the embedded engine (FerretDB v1)
+// takes for unchanged and does not write.
 type BAATerms struct {
-	PermittedUses    bool `bson:"permitted_uses,omitempty" json:"permitted_uses"`
-	NoOtherUse       bool `bson:"no_other_use,omitempty" json:"no_other_use"`
-	Safeguards       bool `bson:"safeguards,omitempty" json:"safeguards"`
-	ReportIncidents  bool `bson:"report_incidents,omitempty" json:"report_incidents"`
-	NoticeWindowDays int  `bson:"notice_window_days,omitempty" json:"notice_window_days"` // days the vendor has to report a breach or incident
-	Subcontractors   bool `bson:"subcontractors,omitempty" json:"subcontractors"`
-	IndividualRights bool `bson:"individual_rights,omitempty" json:"individual_rights"`
-	HHSAccess        bool `bson:"hhs_access,omitempty" json:"hhs_access"`
-	ReturnOrDestroy  bool `bson:"return_or_destroy,omitempty" json:"return_or_destroy"`
+	PermittedUses    bool `bson:"permitted_uses" json:"permitted_uses"`
+	NoOtherUse       bool `bson:"no_other_use" json:"no_other_use"`
+	Safeguards       bool `bson:"safeguards" json:"safeguards"`
+	ReportIncidents  bool `bson:"report_incidents" json:"report_incidents"`
+	NoticeWindowDays int  `bson:"notice_window_days" json:"notice_window_days"` // days the vendor has to report a breach or incident
+	Subcontractors   bool `bson:"subcontractors" json:"subcontractors"`
+	IndividualRights bool `bson:"individual_rights" json:"individual_rights"`
+	HHSAccess        bool `bson:"hhs_access" json:"hhs_access"`
+	ReturnOrDestroy  bool `bson:"return_or_destroy" json:"return_or_destroy"`
 }
 
 // MaxNoticeWindowDays is the longest breach-report window HIPAA allows a

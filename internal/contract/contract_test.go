@@ -95,6 +95,23 @@ func TestUpdate(t *testing.T) {
 			t.Fatalf("an unchanged save wrote a version: %v %v", same.Version, err)
 		}
 	})
+	t.Run("OKTermSwapped", func(t *testing.T) {
+		// One term unticked and another ticked keeps the number of terms
+		// and their values: the embedded engine, which compares documents
+		// by values only, must still store the new checklist.
+		f := e.msa()
+		f.Type, f.Title = contract.BAA, "PACS business associate agreement"
+		f.BAA = &contract.BAATerms{PermittedUses: true, NoticeWindowDays: 10}
+		c := e.mustCreate(t, f)
+		f.BAA = &contract.BAATerms{NoOtherUse: true, NoticeWindowDays: 10}
+		if _, err := e.svc.Update(e.ctx, domain, c.ID, c.Version, f, true); err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.svc.Get(e.ctx, domain, c.ID)
+		if err != nil || got.BAA == nil || *got.BAA != *f.BAA {
+			t.Fatalf("stored %+v, want %+v: %v", got.BAA, f.BAA, err)
+		}
+	})
 	t.Run("ErrConflictStaleVersion", func(t *testing.T) {
 		c := e.mustCreate(t, e.msa())
 		if _, err := e.svc.Update(e.ctx, domain, c.ID, c.Version, c.Fields(), true); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -89,12 +90,30 @@ type JobStatus struct {
 	Finished time.Time      `bson:"finished" json:"finished"`
 	Outcome  string         `bson:"outcome" json:"outcome"` // Succeeded or Failed; "" before the first run
 	Error    string         `bson:"error,omitempty" json:"error,omitempty"`
-	Counts   map[string]int `bson:"counts,omitempty" json:"counts,omitempty"`
+	Counts   map[string]int `bson:"-" json:"counts,omitempty"`
+	Stored   []Count        `bson:"counts,omitempty" json:"-"` // Counts as stored (see Count)
 	Holder   string         `bson:"holder" json:"holder"` // the run's lease holder: the instance's Holder and a suffix
 	Manual   bool           `bson:"manual" json:"manual"` // run by RunNow, not the schedule
 	LastOK   time.Time      `bson:"last_ok,omitempty" json:"last_ok"`
 	Runs     int64          `bson:"runs" json:"runs"`
 	Failures int64          `bson:"failures" json:"failures"`
+}
+
+// Count is one of a run's counts as stored: a list of name and number,
+// not a document keyed by name, because the embedded engine (FerretDB
+// v1) compares documents by their values only when deciding whether a
+// $set changes anything, and would keep {"sent": 3} over {"skipped": 3}.
+type Count struct {
+	Name string `bson:"name"`
+	N    int    `bson:"n"`
+}
+
+func countList(m map[string]int) []Count {
+	out := make([]Count, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, Count{Name: k, N: m[k]})
+	}
+	return out
 }
 
 // RunnerOptions configures a Runner. Zero values take the defaults.
@@ -249,6 +268,12 @@ func (r *Runner) status(ctx context.Context, name string) (JobStatus, error) {
 	if errs.Is(err, errs.NotFound) {
 		return JobStatus{Name: name}, nil
 	}
+	if len(st.Stored) > 0 {
+		st.Counts = make(map[string]int, len(st.Stored))
+		for _, c := range st.Stored {
+			st.Counts[c.Name] = c.N
+		}
+	}
 	return st, err
 }
 
@@ -350,7 +375,7 @@ func call(ctx context.Context, job Job) (res Result, err error) {
 // record writes the run to the job's status and the log.
 func (r *Runner) record(ctx context.Context, name, holder string, started time.Time, manual bool, res Result, runErr error) {
 	finished := r.s.now()
-	set := bson.M{"started": started, "finished": finished, "holder": holder, "manual": manual, "counts": res.Counts}
+	set := bson.M{"started": started, "finished": finished, "holder": holder, "manual": manual, "counts": countList(res.Counts)}
 	inc := bson.M{"runs": 1}
 	attrs := []any{"job", name, "manual", manual, "took", finished.Sub(started)}
 	for k, v := range res.Counts {

@@ -3,6 +3,7 @@ package notify_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -289,5 +290,28 @@ func TestRun(t *testing.T) {
 	jobs, err := r.Jobs(e.ctx)
 	if err != nil || len(jobs) != 1 || jobs[0].Name != "review" || jobs[0].Runs != 1 || jobs[0].Schedule != "every 1h0m0s" {
 		t.Fatalf("%+v %v", jobs, err)
+	}
+}
+
+// TestRunCountsReplaced records runs whose counts have the same numbers
+// under other names: each run's own counts must be what Status shows.
+// (The embedded engine compares documents by their values only when it
+// decides whether a $set changes anything.)
+func TestRunCountsReplaced(t *testing.T) {
+	e := newEnv(t)
+	svc := e.service(notify.Options{Holder: "instance-a"})
+	runs := []map[string]int{{"expired": 0, "sent": 3}, {"expired": 0, "skipped": 3}, {"a": 1}, {"b": 1}, {}}
+	i := 0
+	r := e.runner(t, svc, notify.RunnerOptions{}, "expiry", notify.Daily(6, nil), func(context.Context) (notify.Result, error) {
+		return notify.Result{Counts: runs[i]}, nil
+	})
+	for i = range runs {
+		if _, err := r.RunNow(e.ctx, "expiry"); err != nil {
+			t.Fatal(err)
+		}
+		st, err := r.Status(e.ctx, "expiry")
+		if err != nil || !maps.Equal(st.Counts, runs[i]) || st.Runs != int64(i+1) {
+			t.Fatalf("run %d: counts %v, runs %d, want %v: %v", i+1, st.Counts, st.Runs, runs[i], err)
+		}
 	}
 }
