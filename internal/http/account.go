@@ -23,12 +23,14 @@ func (s *Server) accountRoutes(app *fiber.App) {
 	g.Post("/domain", s.switchDomain)
 	g.Post("/tokens", s.createToken)
 	g.Post("/tokens/:id/revoke", s.revokeToken)
+	g.Post("/calendar", s.createCalendarLink)
+	g.Post("/calendar/revoke", s.revokeCalendarLink)
 	g.Get("/mfa", s.mfaPage)
 	g.Post("/mfa", s.mfaConfirm)
 }
 
 // AccountView is the signed-in person's own page: password, second
-// factor, sessions and API tokens.
+// factor, sessions, API tokens and the calendar feed.
 type AccountView struct {
 	Page
 	Me          access.User
@@ -40,6 +42,7 @@ type AccountView struct {
 	TokenLabel  string
 	Errors      map[string]string
 	MFARequired bool
+	Calendar    CalendarView
 }
 
 func (s *Server) accountView(c *fiber.Ctx) (AccountView, error) {
@@ -52,7 +55,12 @@ func (s *Server) accountView(c *fiber.Ctx) (AccountView, error) {
 	if err != nil {
 		return AccountView{}, err
 	}
-	view := AccountView{Page: s.page(c, "Your account"), Me: v.User, Domains: v.Domains, Sessions: sessions, Tokens: tokens, Errors: map[string]string{}}
+	cal, err := s.calendarView(c)
+	if err != nil {
+		return AccountView{}, err
+	}
+	view := AccountView{Page: s.page(c, "Your account"), Me: v.User, Domains: v.Domains, Sessions: sessions, Tokens: tokens,
+		Errors: map[string]string{}, Calendar: cal}
 	if v.Session != nil {
 		view.CurrentID = v.Session.ID
 	}

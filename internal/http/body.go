@@ -22,7 +22,7 @@ import (
 
 // uploadRoute matches the routes whose handlers read their body with
 // readUpload.
-var uploadRoute = regexp.MustCompile(`^/(q/[^/]+/evidence|vendors/[^/]+/evidence|vendors/[^/]+/offboarding/certificate|vendors/import)$`)
+var uploadRoute = regexp.MustCompile(`^/(q/[^/]+/evidence|vendors/[^/]+/evidence|vendors/[^/]+/offboarding/certificate|vendors/import|contracts/[^/]+/files|api/v1/contracts/[^/]+/files)$`)
 
 const streamKey = "body-stream"
 

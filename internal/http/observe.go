@@ -3,6 +3,7 @@ package http
 import (
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -77,4 +78,12 @@ func requestID(c *fiber.Ctx) string {
 // (vendor links, calendar feeds): they never reach the log.
 var secretSegment = regexp.MustCompile(`/[A-Za-z0-9_-]{32,}`)
 
-func redactPath(p string) string { return secretSegment.ReplaceAllString(p, "/[redacted]") }
+// redactPath hides secrets in a path for the log. Under /calendar/ the
+// whole rest is the secret, whatever its length: a mistyped one is still
+// most of a real one.
+func redactPath(p string) string {
+	if strings.HasPrefix(p, "/calendar/") {
+		return "/calendar/[redacted]"
+	}
+	return secretSegment.ReplaceAllString(p, "/[redacted]")
+}

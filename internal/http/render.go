@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io/fs"
 	"mime"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -28,7 +29,9 @@ var pages = []string{"home", "status", "error",
 	"audit",
 	"vendors", "vendor", "vendor_form", "vendor_import",
 	"assessments", "assessment", "assessment_send", "evidence", "questionnaires", "questionnaire_preview",
-	"link"}
+	"link",
+	"contracts", "contract", "contract_form", "baa_gaps",
+	"notices"}
 
 // Page is what the layout needs; every view-model embeds it.
 type Page struct {
@@ -42,6 +45,7 @@ type Page struct {
 	// External pages are for people outside the hospital (a vendor's
 	// questionnaire link): no navigation, no sign-in.
 	External bool
+	Unread   int // the signed-in user's unread notices, for the badge
 }
 
 // PageUser is the signed-in person as the layout shows them.
@@ -197,6 +201,7 @@ func (s *Server) page(c *fiber.Ctx, title string) Page {
 	p := Page{Title: title, Hospital: s.cfg.Hospital, Version: s.cfg.Version, Nav: nav, CSRF: csrfToken(c), Flash: s.takeFlash(c)}
 	if v := viewer(c); v != nil {
 		p.User = &PageUser{Name: v.User.Name, Email: v.User.Email, Domain: v.Domain, Roles: v.Roles}
+		p.Unread = s.unread(c, v.User.ID)
 	}
 	return p
 }
@@ -219,6 +224,16 @@ func (s *Server) takeFlash(c *fiber.Ctx) string {
 		return ""
 	}
 	return string(b)
+}
+
+// withQuery is path with q as its query string, when q has any values:
+// a link built whole in Go, since a template escapes the "=" of a query
+// string written into an attribute piece by piece.
+func withQuery(path string, q url.Values) string {
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
 }
 
 // redirect sends the browser on after a change (post/redirect/get), with

@@ -148,6 +148,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	app.Get("/readyz", s.readyz)
 	app.Get("/metrics", metricsHandler(reg))
 	app.Get("/static/:file", s.static)
+	s.calendarRoutes(app) // before sign-in: the feed's secret is its credential, and calendar clients get no cookies
 
 	app.Use(s.authenticate, s.csrf, s.enforceMFA)
 	app.Get("/", s.home)
@@ -158,6 +159,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.auditRoutes(app)
 	s.vendorRoutes(app)
 	s.assessmentRoutes(app)
+	s.contractRoutes(app)
 	s.linkRoutes(app)
 
 	api := app.Group("/api/v1")
@@ -168,6 +170,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.vendorAPIRoutes(api)
 	s.assessmentAPIRoutes(api)
 	s.contractAPIRoutes(api)
+	s.noticeRoutes(app, api)
 	api.Use(s.apiNotFound)
 
 	app.Use(s.notFound)

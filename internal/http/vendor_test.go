@@ -216,6 +216,11 @@ func TestVendorImportExport(t *testing.T) {
 	if x := b.Get("/vendors/export.xlsx"); x.Status != 200 || !strings.HasPrefix(x.Body, "PK") {
 		t.Fatalf("export xlsx: %d", x.Status)
 	}
+	// The export links carry the register's filters.
+	if r := b.Get("/vendors?tier=1&phi=yes"); !strings.Contains(r.Body, `href="/vendors/export.csv?phi=yes&amp;tier=1"`) ||
+		!strings.Contains(r.Body, `href="/vendors/export.xlsx?phi=yes&amp;tier=1"`) {
+		t.Fatalf("the export links lost the filters:\n%s", r.Body)
+	}
 }
 
 func supplierQuery() supplier.Query { return supplier.Query{} }

@@ -13,6 +13,7 @@ import (
 	"dossier/internal/assessment"
 	"dossier/internal/audit"
 	"dossier/internal/authz"
+	"dossier/internal/contract"
 	"dossier/internal/errs"
 	"dossier/internal/supplier"
 )
@@ -48,7 +49,8 @@ type VendorListView struct {
 	CanEdit       bool
 	Sorts         []SortLink
 	Pager         []PageLink
-	Export        string // the current filters as a query string, for the export links
+	ExportCSV     string // the export links, with the current filters
+	ExportXLSX    string
 	Filtered      bool
 	Labels        Labels
 	Statuses      []Option
@@ -152,7 +154,7 @@ func (s *Server) vendorList(c *fiber.Ctx) error {
 	}
 	args := f.filterArgs()
 	view.Filtered = len(args) > 0
-	view.Export = args.Encode()
+	view.ExportCSV, view.ExportXLSX = withQuery("/vendors/export.csv", args), withQuery("/vendors/export.xlsx", args)
 	for _, col := range []struct{ key, label string }{{"name", "Vendor"}, {"tier", "Tier"}, {"status", "Status"}, {"due", "Next assessment"}, {"updated", "Updated"}} {
 		link := SortLink{Label: col.label}
 		next := col.key
@@ -231,6 +233,11 @@ type VendorView struct {
 	EvidenceKinds   [][2]string
 	EvidenceErrors  map[string]string
 	Now             time.Time
+
+	SeesContracts  bool
+	CanAddContract bool
+	Contracts      []contract.Contract
+	BAA            contract.BAAStatus
 }
 
 // Move is a lifecycle transition the viewer may make.
@@ -299,6 +306,15 @@ func (s *Server) vendorView(c *fiber.Ctx, id string) (VendorView, error) {
 			return view, err
 		}
 		if view.Evidence, err = s.assessments.EvidenceFor(ctx, v.Domain, vd.ID); err != nil {
+			return view, err
+		}
+	}
+	if view.SeesContracts = s.can(c, authz.View, authz.Every(authz.ClassContract)); view.SeesContracts {
+		view.CanAddContract, view.Now = s.can(c, authz.Edit, authz.Every(authz.ClassContract)), s.now()
+		if view.Contracts, err = s.contracts.ForVendor(ctx, v.Domain, vd.ID); err != nil {
+			return view, err
+		}
+		if view.BAA, err = s.contracts.VendorBAA(ctx, vd); err != nil {
 			return view, err
 		}
 	}
