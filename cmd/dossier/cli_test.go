@@ -244,6 +244,39 @@ func TestFirstAdminLinkAndDemo(t *testing.T) {
 				t.Errorf("no demo assessment %s", state)
 			}
 		}
+		// Legal finds contracts in every window, a PHI vendor without a BAA
+		// and the day's reminders.
+		m = regexp.MustCompile(`legal\s+(legal@demo\.example\.org)\s+(\S+)`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no legal demo user:\n%s", out)
+		}
+		lc := browser()
+		if resp := postForm(t, lc, p.URL, "/signin", url.Values{"email": {m[1]}, "password": {m[2]}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("demo sign-in as legal: %d", resp.StatusCode)
+		}
+		read := func(path string) string {
+			resp, err := lc.Get(p.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s: %d", path, resp.StatusCode)
+			}
+			return string(b)
+		}
+		for _, w := range []string{"30", "60", "90", "expired", "past_notice"} {
+			if page := read("/contracts?window=" + w); strings.Contains(page, "No contract") || !strings.Contains(page, `href="/contracts/`) {
+				t.Errorf("no demo contract in the window %s", w)
+			}
+		}
+		if gaps := read("/contracts/baa-gaps"); strings.Count(gaps, `href="/contracts/new?vendor=`) != 1 {
+			t.Errorf("the demo should leave exactly one PHI vendor without a BAA:\n%s", gaps)
+		}
+		if notices := read("/notices"); !strings.Contains(notices, "/contracts/") {
+			t.Errorf("no contract reminder among legal's notices:\n%s", notices)
+		}
 		out = p.stdout.waitFor(t, "/q/")
 		link := regexp.MustCompile(`(http://\S+/q/\S+)`).FindString(out)
 		if resp, err := http.Get(link); err != nil || resp.StatusCode != 200 {

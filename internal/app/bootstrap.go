@@ -8,6 +8,7 @@ import (
 
 	"dossier/internal/audit"
 	"dossier/internal/authz"
+	"dossier/internal/errs"
 	"dossier/internal/supplier"
 )
 
@@ -83,6 +84,11 @@ func (a *App) SeedDemo(ctx context.Context) (Demo, error) {
 	}
 	if err := a.Contracts.SeedDemo(ctx, a.cfg.Domain, vendors, actors[authz.RoleLegal]); err != nil {
 		return Demo{}, fmt.Errorf("demo contracts: %w", err)
+	}
+	// The day's reminders for the demo contracts, so legal has notices at
+	// once. A scheduled run already going (a conflict) sends them instead.
+	if _, err := a.Jobs.RunNow(ctx, ExpiryJob); err != nil && !errs.Is(err, errs.Conflict) {
+		return Demo{}, fmt.Errorf("demo contract reminders: %w", err)
 	}
 	return Demo{Users: out, Link: link}, nil
 }
