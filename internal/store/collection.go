@@ -13,6 +13,14 @@ import (
 
 // Collection is a MongoDB collection whose errors are errs codes and whose
 // writes are serialized when the store asks for it.
+//
+// One rule for every $set of a nested document: the embedded engine
+// (FerretDB v1) skips a $set whose new document has the same values in
+// the same order as the stored one, comparing values only, not keys, so
+// {"sent": 3} over {"skipped": 3} is silently not written. Nested
+// documents that are $set whole need fixed keys (no omitempty inside, as
+// contract.BAATerms), and maps with variable keys are stored as lists (as
+// notify's job counts). TestSetSubdocument pins the engine's behaviour.
 type Collection struct {
 	c      *mongo.Collection
 	s      *Store

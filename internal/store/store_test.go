@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -231,5 +232,40 @@ func TestUnavailable(t *testing.T) {
 	var got bson.M
 	if err := s.Collection("x").Get(ctx, bson.M{"_id": 1}, &got); err != nil {
 		t.Fatalf("data written before the outage: %v", err)
+	}
+}
+
+// TestSetSubdocument pins how the engine treats a $set of a nested
+// document whose values equal the stored one's under other keys. MongoDB
+// writes it; the embedded engine (FerretDB v1, which compares documents by
+// values only) skips it — the reason for the rule on Collection. Fixed keys
+// and lists of name/value pairs are written on both.
+func TestSetSubdocument(t *testing.T) {
+	s := testkit.MustOpenDB(t)
+	c := s.Collection("subdocs")
+	ctx := t.Context()
+	set := func(v any) bson.M {
+		t.Helper()
+		if err := c.Upsert(ctx, bson.M{"_id": "x"}, bson.M{"$set": bson.M{"v": v}}); err != nil {
+			t.Fatal(err)
+		}
+		var got bson.M
+		if err := c.Get(ctx, bson.M{"_id": "x"}, &got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	set(bson.M{"sent": 3})
+	embedded := os.Getenv("DOSSIER_TEST_MONGO_URI") == ""
+	if got := set(bson.M{"skipped": 3}); embedded != (got["v"].(bson.M)["sent"] != nil) {
+		t.Fatalf("embedded engine %v, stored %v: the engine's behaviour changed; revisit the rule on Collection", embedded, got["v"])
+	}
+	set(bson.M{"a": true, "b": false})
+	if got := set(bson.M{"a": false, "b": true}); got["v"].(bson.M)["b"] != true {
+		t.Fatalf("fixed keys: stored %v", got["v"])
+	}
+	set(bson.A{bson.M{"name": "sent", "n": 3}})
+	if got := set(bson.A{bson.M{"name": "skipped", "n": 3}}); got["v"].(bson.A)[0].(bson.M)["name"] != "skipped" {
+		t.Fatalf("a list of pairs: stored %v", got["v"])
 	}
 }
