@@ -295,6 +295,9 @@ func (a *App) openStores(ctx context.Context, cfg config.Config) (err error) {
 	a.Contracts = contract.New(a.DB, contract.Options{
 		Vendors: a.Suppliers, Audit: a.Audit, Users: a.Access, Files: a.Files, Checker: checker,
 		ComplianceRetention: cfg.S3.ComplianceRetention, Log: a.log, Now: a.now,
+		MayOwn: func(user, domain string) bool {
+			return a.Authz.Can(user, domain, authz.Every(authz.ClassContract), authz.View)
+		},
 	})
 	a.Contracts.Register(a.Suppliers)
 	a.Notify = notify.New(a.DB, notify.Options{Users: a.Access, Mailer: mailer, PublicURL: publicURL(cfg), Log: a.log, Now: a.now})

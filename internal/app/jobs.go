@@ -2,9 +2,12 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
+	"dossier/internal/authz"
 	"dossier/internal/contract"
 	"dossier/internal/notify"
 )
@@ -14,36 +17,63 @@ import (
 // expiry` runs it at once).
 const ExpiryJob = "expiry"
 
-// expiryHour is the local hour the daily contract job runs at, before
-// legal's working day starts.
+// expiryHour is the hour (UTC, the calendar contract dates are kept in)
+// the daily contract job runs at: before the working day in the Americas
+// and Europe, and on the same date as theirs.
 const expiryHour = 6
 
 // registerJobs adds the scheduled jobs to the runner.
 func (a *App) registerJobs() error {
-	return a.Jobs.Register(ExpiryJob, notify.Daily(expiryHour, time.Local), a.expiry)
+	return a.Jobs.Register(ExpiryJob, notify.Daily(expiryHour, time.UTC), a.expiry)
 }
 
-// expiry sends each reminder due today to its contract's owner, in the app
-// and by e-mail, once per threshold however often it runs, then sweeps the
-// contracts (expires, renews, tops up retention, rebuilds the index).
-// Reminders go first so a renewing contract's "expires today" reminder is
-// computed on its expiry day. A reminder that fails is counted and tried
-// again at the next run; the others still go out. Changes are audited as
-// the context's actor: Dossier itself when scheduled, the operator for
-// `dossier jobs run`.
+// expiry runs the day's contract work in every domain that has contracts
+// (and the configured one, whose index may need rebuilding). A domain that
+// fails does not stop the others; the run fails and is tried again at the
+// next tick.
 func (a *App) expiry(ctx context.Context) (notify.Result, error) {
 	counts := map[string]int{}
-	res := notify.Result{Counts: counts}
-	var first error
-	err := a.Contracts.DueFrom(ctx, a.cfg.Domain, a.now(), func(_ contract.Contract, r contract.Reminder) error {
+	domains, err := a.Contracts.Domains(ctx)
+	if err != nil {
+		return notify.Result{Counts: counts}, fmt.Errorf("contract domains: %w", err)
+	}
+	if !slices.Contains(domains, a.cfg.Domain) {
+		domains = append(domains, a.cfg.Domain)
+	}
+	var failed []error
+	for _, d := range domains {
+		if err := a.expiryIn(ctx, d, counts); err != nil {
+			failed = append(failed, fmt.Errorf("%s: %w", d, err))
+		}
+	}
+	return notify.Result{Counts: counts}, errors.Join(failed...)
+}
+
+// expiryIn sends each reminder due today in a domain to its contract's
+// owner, in the app and by e-mail, once per threshold however often it
+// runs, then sweeps the domain's contracts (expires, renews, tops up
+// retention, rebuilds the index). Reminders go first so a renewing
+// contract's "expires today" reminder is computed on its expiry day; the
+// sweep runs even when reminders failed, so nothing expires late. An owner
+// who may no longer read the contract gets no reminder. A reminder that
+// fails is counted and tried again at the next run; the others still go
+// out. Changes are audited as the context's actor: Dossier itself when
+// scheduled, the operator for `dossier jobs run`.
+func (a *App) expiryIn(ctx context.Context, domain string, counts map[string]int) error {
+	var failed []error
+	err := a.Contracts.DueFrom(ctx, domain, a.now(), func(_ contract.Contract, r contract.Reminder) error {
+		if !a.Authz.Can(r.To, r.Domain, authz.Object(authz.ClassContract, r.ContractID), authz.View) {
+			counts["owner may not view"]++
+			return nil
+		}
 		sent, err := a.Notify.Deliver(ctx, notify.Delivery{
 			Key: r.Key, UserID: r.To, Domain: r.Domain, Subject: r.Subject, Body: r.Body, Link: r.Link,
 		})
 		switch {
 		case err != nil:
 			counts["failed"]++
-			if first == nil {
-				first = fmt.Errorf("reminder %s: %w", r.Key, err)
+			if len(failed) == 0 {
+				failed = append(failed, fmt.Errorf("reminders not sent (tried again at the next run); the first, %s: %w", r.Key, err))
 			}
 		case sent:
 			counts["sent"]++
@@ -53,18 +83,17 @@ func (a *App) expiry(ctx context.Context) (notify.Result, error) {
 		return ctx.Err()
 	})
 	if err != nil {
-		return res, fmt.Errorf("contract reminders: %w", err)
+		failed = append(failed, fmt.Errorf("contract reminders: %w", err))
 	}
-	sw, err := a.Contracts.Sweep(ctx, a.cfg.Domain)
-	counts["expired"], counts["renewed"], counts["retention extended"] = sw.Expired, sw.Renewed, sw.Retention
+	sw, err := a.Contracts.Sweep(ctx, domain)
+	counts["expired"] += sw.Expired
+	counts["renewed"] += sw.Renewed
+	counts["retention extended"] += sw.Retention
 	if sw.Failed > 0 {
-		counts["sweep failed"] = sw.Failed
+		counts["sweep failed"] += sw.Failed
 	}
 	if err != nil {
-		return res, fmt.Errorf("contract sweep: %w", err)
+		failed = append(failed, fmt.Errorf("contract sweep: %w", err))
 	}
-	if first != nil {
-		return res, fmt.Errorf("%d reminders not sent (tried again at the next run); the first: %w", counts["failed"], first)
-	}
-	return res, nil
+	return errors.Join(failed...)
 }

@@ -108,10 +108,10 @@ func TestExpiryJob(t *testing.T) {
 	cfg := testkit.DefaultConfig(t)
 	cfg.SMTPURL = srv.URL()
 	cfg.PublicURL = "https://dossier.hospital.example"
-	// 03:00 local: before the job's daily hour, so the scheduler leaves the
+	// 03:00 UTC: before the job's daily hour, so the scheduler leaves the
 	// runs to the test.
-	y, m, d := time.Now().Date()
-	clk := &clock{t: time.Date(y, m, d, 3, 0, 0, 0, time.Local)}
+	y, m, d := time.Now().UTC().Date()
+	clk := &clock{t: time.Date(y, m, d, 3, 0, 0, 0, time.UTC)}
 	today := clk.Now()
 
 	a := open(t, cfg, clk.Now)
@@ -232,6 +232,45 @@ func TestExpiryJob(t *testing.T) {
 			if n.Link != "/contracts/"+pacs.ID && n.Link != "/contracts/"+lab.ID {
 				t.Fatalf("notice links %q", n.Link)
 			}
+		}
+	})
+	t.Run("OwnerLostTheRight", func(t *testing.T) {
+		// The lab agreement's 7-day reminder falls due; its owner has moved
+		// to a role that may not see contracts.
+		if err := a.Authz.RemoveRole(ctx, legal.ID, authz.RoleLegal, domain); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Authz.AddRole(ctx, legal.ID, authz.RoleStaff, domain); err != nil {
+			t.Fatal(err)
+		}
+		clk.addDays(12) // 7 days before the lab agreement expires
+		before := len(srv.Messages())
+		if counts := run(a); counts["sent"] != 0 || counts["owner may not view"] != 1 || len(srv.Messages()) != before {
+			t.Fatalf("%v, %d new messages", counts, len(srv.Messages())-before)
+		}
+	})
+
+	t.Run("EveryDomain", func(t *testing.T) {
+		// A contract of another hospital is expired by the same run.
+		clinic := "clinic"
+		owner, err := a.Access.CreateUser(ctx, "cleo.counsel@clinic.example.org", "Cleo Counsel")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Authz.AddRole(ctx, owner.ID, authz.RoleLegal, clinic); err != nil {
+			t.Fatal(err)
+		}
+		cv, err := a.Suppliers.Create(ctx, clinic, supplier.Fields{LegalName: "Clinic Labs LLC", Data: []string{"pii"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := seedContract(t, ctx, a, clinic, cv.ID, owner.ID, "Clinic courier agreement", clk.Now(), 1, 0)
+		clk.addDays(2)
+		if counts := run(a); counts["expired"] < 1 {
+			t.Fatalf("%v", counts)
+		}
+		if k, err = a.Contracts.Get(ctx, clinic, k.ID); err != nil || k.Status != contract.Expired {
+			t.Fatalf("the clinic's agreement: %v %v", k.Status, err)
 		}
 	})
 }

@@ -85,6 +85,10 @@ type Options struct {
 	Vendors Vendors // required
 	Audit   Auditor // nil: nothing audited (tests of other packages)
 	Users   Users   // nil: owners are not checked against the user directory, and lists show no owner names
+	// MayOwn reports whether a user may own the domain's contracts: read
+	// them, since reminders and the calendar feed tell the owner about
+	// the contract. nil: any active user may.
+	MayOwn func(userID, domain string) bool
 	Files   Files   // nil: no file can be stored
 	Checker Checker // nil: no file can be stored
 	// ComplianceRetention locks files in compliance mode, which nobody can

@@ -299,3 +299,25 @@ func TestSweep(t *testing.T) {
 		}
 	})
 }
+
+// TestOwnerMayOwn refuses an owner who may not read contracts: reminders
+// and the calendar feed would tell them about the contract.
+func TestOwnerMayOwn(t *testing.T) {
+	e := newEnv(t)
+	staff, err := e.users.CreateUser(e.ctx, "nurse@hospital.example.org", "Nina Nurse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := contract.New(e.db, contract.Options{Vendors: e.vendors, Users: e.users, Now: e.clock.Now,
+		MayOwn: func(user, d string) bool { return user == e.legal.ID && d == domain }})
+	f := e.msa()
+	f.Owner = staff.ID
+	_, err = svc.Create(e.ctx, domain, f)
+	wantCode(t, err, errs.Invalid)
+	wantFields(t, err, "owner")
+	wantMessage(t, err, "Nina Nurse may not see contracts")
+	f.Owner = e.legal.ID
+	if _, err := svc.Create(e.ctx, domain, f); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -193,6 +193,8 @@ func (s *Service) clean(ctx context.Context, c *checker, domain string, f Fields
 			return f, v, err
 		case u.Status != access.Active:
 			c.add("owner", "%s's account is disabled; choose an active user.", u.Name)
+		case s.o.MayOwn != nil && !s.o.MayOwn(u.ID, domain):
+			c.add("owner", "%s may not see contracts; choose someone who may (legal or procurement).", u.Name)
 		}
 	}
 	if f.Type == BAA {

@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -339,4 +340,21 @@ func unpack(b bucket) (string, error) {
 		return "", errs.Wrap(errs.Internal, err, "read the contract index")
 	}
 	return string(out), nil
+}
+
+// Domains lists, sorted, the domains whose contracts are indexed: the
+// domains the daily job works on.
+func (s *Service) Domains(ctx context.Context) ([]string, error) {
+	var rows []struct {
+		Domain string `bson:"_id"`
+	}
+	if err := s.buckets.Aggregate(ctx, bson.A{bson.M{"$group": bson.M{"_id": "$domain"}}}, &rows); err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.Domain)
+	}
+	slices.Sort(out)
+	return out, nil
 }

@@ -39,6 +39,14 @@ func TestIndexRoundTrip(t *testing.T) {
 	if err := contract.ParseLine("c1\x1f7\x1fv1"); err == nil {
 		t.Fatal("a short line parsed")
 	}
+	c2 := c
+	c2.ID, c2.Domain = "c2", "clinic"
+	if err := contract.IndexOf(ctx, s, c2); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := s.Domains(ctx); err != nil || !slices.Equal(d, []string{"clinic", "general"}) {
+		t.Fatalf("domains %v, %v", d, err)
+	}
 }
 
 func equalContracts(a, b contract.Contract) bool {

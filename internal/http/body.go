@@ -21,8 +21,9 @@ import (
 // c.BodyParser work as before and can never spool an unbounded form.
 
 // uploadRoute matches the routes whose handlers read their body with
-// readUpload.
-var uploadRoute = regexp.MustCompile(`^/(q/[^/]+/evidence|vendors/[^/]+/evidence|vendors/[^/]+/offboarding/certificate|vendors/import|contracts/[^/]+/files|api/v1/contracts/[^/]+/files)$`)
+// readUpload, in any letter case and with or without a trailing slash,
+// as Fiber routes them.
+var uploadRoute = regexp.MustCompile(`(?i)^/(q/[^/]+/evidence|vendors/[^/]+/evidence|vendors/[^/]+/offboarding/certificate|vendors/import|contracts/[^/]+/files|api/v1/contracts/[^/]+/files)/?$`)
 
 const streamKey = "body-stream"
 

@@ -29,6 +29,10 @@ func TestRedactPath(t *testing.T) {
 		"/v/" + "Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFy" + "/answers": "/v/[redacted]/answers",
 		"/healthz": "/healthz",
 		"/q/Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFy-_a/autosave": "/q/[redacted]/autosave",
+		"/q/Zm9vYmFy/evidence":                   "/q/[redacted]/evidence", // a mistyped, short token
+		"/Q/Zm9vYmFy":                            "/q/[redacted]",
+		"/calendar/Zm9vYmFy.ics":                 "/calendar/[redacted]",
+		"/CALENDAR/Zm9vYmFyZm9vYmFyZm9vYmFy.ics": "/calendar/[redacted]",
 	}
 	for in, want := range cases {
 		if got := redactPath(in); got != want {

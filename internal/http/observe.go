@@ -79,11 +79,20 @@ func requestID(c *fiber.Ctx) string {
 var secretSegment = regexp.MustCompile(`/[A-Za-z0-9_-]{32,}`)
 
 // redactPath hides secrets in a path for the log. Under /calendar/ the
-// whole rest is the secret, whatever its length: a mistyped one is still
-// most of a real one.
+// whole rest is the secret, and under /q/ the next segment is, whatever
+// its length: a mistyped one is still most of a real one. Routes match
+// whatever the letter case, so the prefixes do too.
 func redactPath(p string) string {
-	if strings.HasPrefix(p, "/calendar/") {
+	lower := strings.ToLower(p)
+	switch {
+	case strings.HasPrefix(lower, "/calendar/"):
 		return "/calendar/[redacted]"
+	case strings.HasPrefix(lower, "/q/"):
+		rest := ""
+		if i := strings.IndexByte(p[len("/q/"):], '/'); i >= 0 {
+			rest = p[len("/q/")+i:]
+		}
+		return "/q/[redacted]" + secretSegment.ReplaceAllString(rest, "/[redacted]")
 	}
 	return secretSegment.ReplaceAllString(p, "/[redacted]")
 }
