@@ -76,6 +76,29 @@ func (t BAATerms) Has(key string) bool {
 	return false
 }
 
+// Set ticks (on) or clears the term with this key; an unknown key is
+// ignored. The breach notice window is set apart, in NoticeWindowDays.
+func (t *BAATerms) Set(key string, on bool) {
+	switch key {
+	case "permitted_uses":
+		t.PermittedUses = on
+	case "no_other_use":
+		t.NoOtherUse = on
+	case "safeguards":
+		t.Safeguards = on
+	case "report_incidents":
+		t.ReportIncidents = on
+	case "subcontractors":
+		t.Subcontractors = on
+	case "individual_rights":
+		t.IndividualRights = on
+	case "hhs_access":
+		t.HHSAccess = on
+	case "return_or_destroy":
+		t.ReturnOrDestroy = on
+	}
+}
+
 // MissingTerms lists the terms not ticked, in display order.
 func (t BAATerms) MissingTerms() []BAATerm {
 	var out []BAATerm

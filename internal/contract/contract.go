@@ -88,7 +88,7 @@ type Options struct {
 	// MayOwn reports whether a user may own the domain's contracts: read
 	// them, since reminders and the calendar feed tell the owner about
 	// the contract. nil: any active user may.
-	MayOwn func(userID, domain string) bool
+	MayOwn  func(userID, domain string) bool
 	Files   Files   // nil: no file can be stored
 	Checker Checker // nil: no file can be stored
 	// ComplianceRetention locks files in compliance mode, which nobody can

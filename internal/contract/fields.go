@@ -171,16 +171,11 @@ func (s *Service) clean(ctx context.Context, c *checker, domain string, f Fields
 		c.add("notice_days", "The notice period is 0 to %d days.", MaxNoticeDays)
 	}
 	if status == InForce {
-		if f.Effective.IsZero() {
-			c.add("effective", "Give the date the contract takes effect.")
-		}
-		if f.Expiry.IsZero() && !f.Evergreen {
-			c.add("expiry", "Give the expiry date, or mark the contract evergreen.")
+		for _, p := range f.inForceNeeds() {
+			c.add(p.Field, "%s", p.Message)
 		}
 	}
 	switch f.Owner = strings.TrimSpace(f.Owner); {
-	case f.Owner == "" && status == InForce:
-		c.add("owner", "Name the internal owner, who is reminded before the contract expires.")
 	case f.Owner == "":
 	case len(f.Owner) > maxID:
 		c.add("owner", "There is no such user.")

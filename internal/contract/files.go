@@ -99,6 +99,16 @@ func fileName(f *upload.File, n int) string {
 // content against the SHA-256 recorded at upload as it reaches the end
 // (blob.ErrIntegrity); the read is audited as contract.file_download.
 func (s *Service) OpenFile(ctx context.Context, domain, id string, n int) (FileVersion, *blob.Reader, error) {
+	return s.openFile(ctx, domain, id, n, false)
+}
+
+// PreviewFile is OpenFile for showing a file in the browser's own viewer,
+// which only a PDF is; another file is refused before it is read.
+func (s *Service) PreviewFile(ctx context.Context, domain, id string, n int) (FileVersion, *blob.Reader, error) {
+	return s.openFile(ctx, domain, id, n, true)
+}
+
+func (s *Service) openFile(ctx context.Context, domain, id string, n int, pdfOnly bool) (FileVersion, *blob.Reader, error) {
 	if s.o.Files == nil {
 		return FileVersion{}, nil, noFiles()
 	}
@@ -109,6 +119,9 @@ func (s *Service) OpenFile(ctx context.Context, domain, id string, n int) (FileV
 	f, ok := c.File(n)
 	if !ok {
 		return FileVersion{}, nil, errs.E(errs.NotFound, "This contract has no file version %d.", n)
+	}
+	if pdfOnly && !f.IsPDF() {
+		return FileVersion{}, nil, errs.E(errs.Unsupported, "Only PDFs open in the browser; download %s instead.", f.Name)
 	}
 	r, err := s.o.Files.Get(ctx, f.Key, f.VersionID, f.SHA256)
 	if err != nil {
@@ -213,12 +226,15 @@ func (s *Service) Dispose(ctx context.Context, domain, id string, version int64,
 	if err != nil {
 		return Contract{}, err
 	}
-	until := c.DisposableFrom()
-	if !c.Status.Ended() {
-		until = s.requiredRetention(c)
-	}
-	if err := s.keptUntil(c, "this contract's files", until); err != nil {
-		return Contract{}, err
+	if !c.Disposable(s.now()) {
+		until := c.DisposableFrom()
+		if !c.Status.Ended() {
+			until = s.requiredRetention(c)
+		}
+		if err := s.keptUntil(c, "this contract's files", until); err != nil {
+			return Contract{}, err
+		}
+		return Contract{}, errs.E(errs.Conflict, "This contract's files cannot be disposed of: it has no retention date recorded.")
 	}
 	var chk checker
 	if reason = chk.text("reason", "The reason", reason, MaxReason); reason == "" {

@@ -117,11 +117,8 @@ func (s *Service) Update(ctx context.Context, domain, id string, version int64, 
 	if err != nil {
 		return Contract{}, err
 	}
-	if old.Status.Ended() {
-		return Contract{}, errs.E(errs.Conflict, "This contract is %s; it is kept as it ended and can no longer be changed.", strings.ToLower(old.Status.Label()))
-	}
-	if !canManage && old.Status != Draft {
-		return Contract{}, errs.E(errs.Forbidden, "This contract is in force: only someone who manages contracts can change it. You can edit drafts and upload their files.")
+	if err := old.Editable(canManage); err != nil {
+		return Contract{}, err
 	}
 	var chk checker
 	f, v, err := s.clean(ctx, &chk, domain, f, old.Status)
@@ -163,17 +160,17 @@ func (s *Service) Activate(ctx context.Context, domain, id string, version int64
 		return Contract{}, errs.E(errs.Conflict, "This contract is %s, not a draft; only drafts are put in force.", strings.ToLower(c.Status.Label()))
 	}
 	var chk checker
-	f, v, err := s.clean(ctx, &chk, domain, c.Fields(), InForce)
+	f, v, err := s.clean(ctx, &chk, domain, c.Fields(), c.Status)
 	if err != nil {
 		return Contract{}, err
 	}
-	if _, ok := c.SignedCopy(); !ok {
-		chk.add("files", "Upload the signed copy as a PDF, marked signed, before putting the contract in force.")
+	c.apply(f, v)
+	for _, p := range c.ActivationNeeds() {
+		chk.add(p.Field, "%s", p.Message)
 	}
 	if err := chk.err(); err != nil {
 		return Contract{}, err
 	}
-	c.apply(f, v)
 	c.Status, c.UpdatedAt = InForce, s.now()
 	if c.Files, err = s.extend(ctx, c, s.requiredRetention(c)); err != nil {
 		return Contract{}, err

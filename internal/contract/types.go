@@ -3,6 +3,8 @@ package contract
 import (
 	"strings"
 	"time"
+
+	"dossier/internal/errs"
 )
 
 // Type is what kind of agreement a contract is.
@@ -439,4 +441,59 @@ func (c Contract) DisposableFrom() time.Time {
 		}
 	}
 	return d
+}
+
+// Disposable reports whether the contract's files may be disposed of on
+// the day of now: it ended, its files are still here, it is not held, and
+// its retention (DisposableFrom) has passed.
+func (c Contract) Disposable(now time.Time) bool {
+	from := c.DisposableFrom()
+	return c.Disposed == nil && !c.Hold.On && !from.IsZero() && !Day(now).Before(from)
+}
+
+// Problem is one thing that stands in the way of a step, by the field it
+// is about.
+type Problem struct {
+	Field, Message string
+}
+
+// ActivationNeeds lists what the contract lacks to be put in force, with
+// the messages Activate refuses it with: a signed PDF among its files and
+// what a contract in force must keep (inForceNeeds).
+func (c Contract) ActivationNeeds() []Problem {
+	var out []Problem
+	if _, ok := c.SignedCopy(); !ok {
+		out = append(out, Problem{"files", "Upload the signed copy as a PDF, marked signed, before putting the contract in force."})
+	}
+	return append(out, c.Fields().inForceNeeds()...)
+}
+
+// inForceNeeds lists what fields of a contract in force must hold: an
+// effective date, an expiry date or evergreen, and an owner to remind.
+func (f Fields) inForceNeeds() []Problem {
+	var out []Problem
+	if f.Effective.IsZero() {
+		out = append(out, Problem{"effective", "Give the date the contract takes effect."})
+	}
+	if f.Expiry.IsZero() && !f.Evergreen {
+		out = append(out, Problem{"expiry", "Give the expiry date, or mark the contract evergreen."})
+	}
+	if strings.TrimSpace(f.Owner) == "" {
+		out = append(out, Problem{"owner", "Name the internal owner, who is reminded before the contract expires."})
+	}
+	return out
+}
+
+// Editable refuses a change to the contract's fields that its status does
+// not allow: an ended contract is a record (a disposed one has ended too),
+// and past the draft only someone who manages contracts (canManage) may
+// change it.
+func (c Contract) Editable(canManage bool) error {
+	switch {
+	case c.Status.Ended():
+		return errs.E(errs.Conflict, "This contract is %s; it is kept as it ended and can no longer be changed.", strings.ToLower(c.Status.Label()))
+	case !canManage && c.Status != Draft:
+		return errs.E(errs.Forbidden, "This contract is in force: only someone who manages contracts can change it. You can edit drafts and upload their files.")
+	}
+	return nil
 }

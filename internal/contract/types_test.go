@@ -111,3 +111,74 @@ func TestNoticeDeadline(t *testing.T) {
 		})
 	}
 }
+
+// TestContractRules: the rules the pages show before a step and the
+// service applies at it.
+func TestContractRules(t *testing.T) {
+	now := time.Date(2026, 3, 2, 15, 4, 0, 0, time.UTC)
+	ended := contract.Contract{Status: contract.Expired, LastInEffect: day(2020, 3, 1), RetainUntil: day(2026, 3, 1)}
+	for name, tc := range map[string]struct {
+		c    func(contract.Contract) contract.Contract
+		want bool
+	}{
+		"OK":          {func(c contract.Contract) contract.Contract { return c }, true},
+		"OKFromToday": {func(c contract.Contract) contract.Contract { c.RetainUntil = day(2026, 3, 2); return c }, true},
+		"ErrRetained": {func(c contract.Contract) contract.Contract { c.RetainUntil = day(2026, 3, 3); return c }, false},
+		"ErrFileRetained": {func(c contract.Contract) contract.Contract {
+			c.Files = []contract.FileVersion{{RetainUntil: day(2026, 4, 1)}}
+			return c
+		}, false},
+		"ErrHeld":     {func(c contract.Contract) contract.Contract { c.Hold.On = true; return c }, false},
+		"ErrInForce":  {func(c contract.Contract) contract.Contract { c.Status = contract.InForce; return c }, false},
+		"ErrDisposed": {func(c contract.Contract) contract.Contract { c.Disposed = &contract.Disposal{}; return c }, false},
+	} {
+		if got := tc.c(ended).Disposable(now); got != tc.want {
+			t.Errorf("Disposable %s: %v", name, got)
+		}
+	}
+
+	for _, tc := range []struct {
+		status    contract.Status
+		canManage bool
+		ok        bool
+	}{
+		{contract.Draft, false, true}, {contract.InForce, true, true}, {contract.InForce, false, false},
+		{contract.Expired, true, false}, {contract.Terminated, true, false},
+	} {
+		if err := (contract.Contract{Status: tc.status}).Editable(tc.canManage); (err == nil) != tc.ok {
+			t.Errorf("Editable %s, manage %v: %v", tc.status, tc.canManage, err)
+		}
+	}
+
+	fields := func(ps []contract.Problem) []string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.Field)
+		}
+		return out
+	}
+	if got := fields((contract.Contract{Status: contract.Draft, Owner: " "}).ActivationNeeds()); !slices.Equal(got, []string{"files", "effective", "expiry", "owner"}) {
+		t.Errorf("an empty draft needs %v", got)
+	}
+	ready := contract.Contract{Status: contract.Draft, Effective: day(2026, 1, 1), Evergreen: true, Owner: "u1",
+		Files: []contract.FileVersion{{N: 1, Signed: true, ContentType: "application/pdf"}}}
+	if got := ready.ActivationNeeds(); len(got) != 0 {
+		t.Errorf("a complete draft needs %v", got)
+	}
+}
+
+func TestBAATermsSet(t *testing.T) {
+	var terms contract.BAATerms
+	terms.NoticeWindowDays = 30
+	for _, term := range contract.BAATermList() {
+		terms.Set(term.Key, true)
+	}
+	if terms != contract.AllTerms(30) {
+		t.Fatalf("every term set: %+v", terms)
+	}
+	terms.Set("hhs_access", false)
+	terms.Set("no_such_term", true)
+	if m := terms.MissingTerms(); len(m) != 1 || m[0].Key != "hhs_access" {
+		t.Fatalf("missing %v", m)
+	}
+}

@@ -826,10 +826,10 @@ func (s *Server) apiEvidenceFile(c *fiber.Ctx) error {
 		return err
 	}
 	defer rd.Close()
-	c.Set(fiber.HeaderContentType, e.File.ContentType)
-	attachment(c, e.File.Name)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return sendVerified(c, rd)
+	return sendVerified(c, rd, func() {
+		c.Set(fiber.HeaderContentType, e.File.ContentType)
+		attachment(c, e.File.Name)
+	})
 }
 
 // Rendering.

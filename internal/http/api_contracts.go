@@ -44,7 +44,7 @@ func (s *Server) contractAPIRoutes(api fiber.Router) {
 	g.Post("/:id/hold", s.contractRequire(authz.Manage), s.apiContractHold)
 	g.Get("/:id/files", s.contractRequire(authz.View), s.apiContractFiles)
 	g.Post("/:id/files", s.contractRequire(authz.Edit), s.apiContractUpload)
-	g.Get("/:id/files/:n", s.contractRequire(authz.View), s.apiContractFile)
+	g.Get("/:id/files/:n", s.contractRequire(authz.View), s.contractFile(false))
 	g.Delete("/:id/files/:n", s.contractRequire(authz.Manage), s.apiContractFileDelete)
 
 	api.Get("/baa-gaps", s.signedIn, view, s.apiBAAGaps)
@@ -256,19 +256,6 @@ func apiContractFile(id string, f contract.FileVersion) APIContractFile {
 	return out
 }
 
-// daysTo counts the days from now's day to day; nil when there is no day.
-func daysTo(now, day time.Time) *int {
-	if day.IsZero() {
-		return nil
-	}
-	n := int(contract.Day(day).Sub(contract.Day(now)).Hours() / 24)
-	return &n
-}
-
-func (s *Server) renderContract(c *fiber.Ctx, k contract.Contract) error {
-	return c.JSON(s.apiContract(k))
-}
-
 // Requests.
 
 // APIContractFields are a contract's editable fields as the API takes them:
@@ -460,7 +447,7 @@ func (s *Server) apiContractGet(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.renderContract(c, k)
+	return c.JSON(s.apiContract(k))
 }
 
 func (s *Server) apiContractUpdate(c *fiber.Ctx) error {
@@ -479,7 +466,7 @@ func (s *Server) apiContractUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.renderContract(c, k)
+	return c.JSON(s.apiContract(k))
 }
 
 func (s *Server) apiContractActivate(c *fiber.Ctx) error {
@@ -494,7 +481,7 @@ func (s *Server) apiContractActivate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.renderContract(c, k)
+	return c.JSON(s.apiContract(k))
 }
 
 func (s *Server) apiContractTerminate(c *fiber.Ctx) error {
@@ -505,14 +492,15 @@ func (s *Server) apiContractTerminate(c *fiber.Ctx) error {
 	if err := needVersion(body.Version); err != nil {
 		return err
 	}
-	// An unreadable date goes as none, which the service refuses along
-	// with the other problems; the message says why.
-	date, dateErr := apiDate("date", body.Date)
+	date, err := apiDate("date", body.Date)
+	if err != nil {
+		return err
+	}
 	k, err := s.contracts.Terminate(c.UserContext(), viewer(c).Domain, c.Params("id"), body.Version, date, body.Reason)
 	if err != nil {
-		return withFieldProblem(err, dateErr)
+		return err
 	}
-	return s.renderContract(c, k)
+	return c.JSON(s.apiContract(k))
 }
 
 func (s *Server) apiContractDispose(c *fiber.Ctx) error {
@@ -527,7 +515,7 @@ func (s *Server) apiContractDispose(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.renderContract(c, k)
+	return c.JSON(s.apiContract(k))
 }
 
 func (s *Server) apiContractHold(c *fiber.Ctx) error {
@@ -545,7 +533,7 @@ func (s *Server) apiContractHold(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.renderContract(c, k)
+	return c.JSON(s.apiContract(k))
 }
 
 func (s *Server) apiContractFiles(c *fiber.Ctx) error {
@@ -594,34 +582,6 @@ func (s *Server) apiContractUpload(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(s.apiContract(k))
 }
 
-// fileNumber reads :n; anything but a file number is a file there is not.
-func fileNumber(c *fiber.Ctx) (int, error) {
-	n, err := strconv.Atoi(c.Params("n"))
-	if err != nil || n < 1 {
-		return 0, errs.E(errs.NotFound, "This contract has no file version %q.", c.Params("n"))
-	}
-	return n, nil
-}
-
-// apiContractFile sends a file version, read to its end and checked against
-// its recorded SHA-256 before the first byte goes out; the service audits
-// the read.
-func (s *Server) apiContractFile(c *fiber.Ctx) error {
-	n, err := fileNumber(c)
-	if err != nil {
-		return err
-	}
-	f, rd, err := s.contracts.OpenFile(c.UserContext(), viewer(c).Domain, c.Params("id"), n)
-	if err != nil {
-		return err
-	}
-	defer rd.Close()
-	c.Set(fiber.HeaderContentType, f.ContentType)
-	attachment(c, f.Name)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return sendVerified(c, rd)
-}
-
 func (s *Server) apiContractFileDelete(c *fiber.Ctx) error {
 	n, err := fileNumber(c)
 	if err != nil {
@@ -638,7 +598,7 @@ func (s *Server) apiContractFileDelete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.renderContract(c, k)
+	return c.JSON(s.apiContract(k))
 }
 
 func (s *Server) apiBAAGaps(c *fiber.Ctx) error {

@@ -253,8 +253,14 @@ func TestContractAPI(t *testing.T) {
 
 	t.Run("Terminate", func(t *testing.T) {
 		r := api.call("POST", path+"/terminate", fmt.Sprintf(`{"version":%d,"date":"yesterday","reason":"Vendor acquired."}`, k.Version))
-		if e := errorOf(t, r); r.Status != 422 || !strings.Contains(e.Error.Fields["date"], "YYYY-MM-DD") {
+		if e := errorOf(t, r); r.Status != 422 || e.Error.Field != "date" || !strings.Contains(e.Error.Message, "YYYY-MM-DD") {
 			t.Fatalf("an unreadable date: %d %s", r.Status, r.Body)
+		}
+		// The date is refused before the service is asked: it never sees
+		// an unreadable date as none, and says nothing of the reason.
+		r = api.call("POST", path+"/terminate", fmt.Sprintf(`{"version":%d,"date":"31/12/2026"}`, k.Version))
+		if e := errorOf(t, r); r.Status != 422 || e.Error.Field != "date" || e.Error.Fields["reason"] != "" || !strings.Contains(e.Error.Message, "31/12/2026") {
+			t.Fatalf("an unreadable date without a reason: %d %s", r.Status, r.Body)
 		}
 		api.want(200, "POST", path+"/terminate", fmt.Sprintf(`{"version":%d,"date":%q,"reason":"Vendor acquired; services moved in-house."}`, k.Version, dueIn(0)), &k)
 		today := time.Now().UTC()

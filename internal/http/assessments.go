@@ -676,17 +676,14 @@ func (s *Server) evidenceFile(inline bool) fiber.Handler {
 			return err
 		}
 		defer rd.Close()
-		c.Set(fiber.HeaderContentType, e.File.ContentType)
-		c.Set(fiber.HeaderCacheControl, "no-store")
-		if inline && (e.File.ContentType == "application/pdf" || strings.HasPrefix(e.File.ContentType, "image/")) {
-			c.Set(fiber.HeaderContentDisposition, "inline")
-			// The browser's PDF viewer needs its own scripts; the file
-			// itself may run none.
-			c.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'")
-		} else {
-			attachment(c, e.File.Name)
-		}
-		return sendVerified(c, rd)
+		return sendVerified(c, rd, func() {
+			c.Set(fiber.HeaderContentType, e.File.ContentType)
+			if inline && (e.File.ContentType == "application/pdf" || strings.HasPrefix(e.File.ContentType, "image/")) {
+				inlineFile(c)
+			} else {
+				attachment(c, e.File.Name)
+			}
+		})
 	}
 }
 

@@ -1,8 +1,8 @@
 package http
 
 import (
-	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,13 +61,10 @@ func contractFormOf(f contract.Fields) ContractForm {
 		out.NoticeDays = strconv.Itoa(f.NoticeDays)
 	}
 	if f.BAA != nil {
-		// The boxes as ticked, through their JSON names: Has counts the
-		// reporting term only with a valid notice window.
-		var ticked map[string]any
-		b, _ := json.Marshal(f.BAA)
-		_ = json.Unmarshal(b, &ticked)
+		// A stored reporting term always has a valid window, so Has is
+		// the box as it was ticked.
 		for _, t := range contract.BAATermList() {
-			out.Terms[t.Key], _ = ticked[t.Key].(bool)
+			out.Terms[t.Key] = f.BAA.Has(t.Key)
 		}
 		if f.BAA.NoticeWindowDays > 0 {
 			out.NoticeWindow = strconv.Itoa(f.BAA.NoticeWindowDays)
@@ -103,12 +100,9 @@ func contractFormValues(c *fiber.Ctx) ContractForm {
 func (f ContractForm) fields() (contract.Fields, error) {
 	problems := map[string]string{}
 	day := func(field, raw string) time.Time {
-		if raw == "" {
-			return time.Time{}
-		}
-		t, err := parseDate(raw)
+		t, err := apiDate(field, raw)
 		if err != nil {
-			problems[field] = "Give the date as YYYY-MM-DD."
+			problems[field] = errs.Message(err)
 		}
 		return t
 	}
@@ -127,16 +121,9 @@ func (f ContractForm) fields() (contract.Fields, error) {
 		AutoRenewMonths: number("auto_renew_months", f.AutoRenew, "12"), NoticeDays: number("notice_days", f.NoticeDays, "90"),
 		Owner: f.Owner, RelatedServices: f.Services, Notes: f.Notes}
 	if out.Type == contract.BAA {
-		// The checklist goes through its JSON names, so a term added to
-		// BAATermList needs no change here.
-		m := map[string]any{"notice_window_days": number("baa.notice_window_days", f.NoticeWindow, "30")}
+		t := contract.BAATerms{NoticeWindowDays: number("baa.notice_window_days", f.NoticeWindow, "30")}
 		for k, on := range f.Terms {
-			m[k] = on
-		}
-		b, _ := json.Marshal(m)
-		var t contract.BAATerms
-		if err := json.Unmarshal(b, &t); err != nil {
-			return out, errs.Wrap(errs.Internal, err, "BAA terms")
+			t.Set(k, on)
 		}
 		out.BAA = &t
 	}
@@ -146,12 +133,18 @@ func (f ContractForm) fields() (contract.Fields, error) {
 	return out, nil
 }
 
-func (s *Server) contractFormView(c *fiber.Ctx, title, id string, version int64, f ContractForm) (ContractFormView, error) {
-	owners, _, err := s.userOptions(c)
+// contractFormView is the form for k as typed in f, at the version the
+// editor opened; a zero k is a new contract.
+func (s *Server) contractFormView(c *fiber.Ctx, k contract.Contract, version int64, f ContractForm) (ContractFormView, error) {
+	owners, _, err := s.contractOwners(c)
 	if err != nil {
 		return ContractFormView{}, err
 	}
-	view := ContractFormView{Page: s.page(c, title), ID: id, Version: version, F: f, Errors: map[string]string{},
+	title := "New contract"
+	if k.ID != "" {
+		title = "Edit " + k.Title
+	}
+	view := ContractFormView{Page: s.page(c, title), ID: k.ID, Version: version, F: f, Status: k.Status, Errors: map[string]string{},
 		Types: contractTypeOptions(), Owners: owners}
 	if view.Vendors, err = s.vendorOptions(c, f.VendorID); err != nil {
 		return view, err
@@ -162,12 +155,28 @@ func (s *Server) contractFormView(c *fiber.Ctx, title, id string, version int64,
 	return view, nil
 }
 
+// contractOwners lists for owner pickers the active people who may view
+// the domain's contracts, as the service asks of an owner (reminders and
+// the calendar feed tell the owner about the contract), and everyone's
+// names by id, for owners already named.
+func (s *Server) contractOwners(c *fiber.Ctx) ([]Option, map[string]string, error) {
+	opts, names, err := s.userOptions(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	domain := viewer(c).Domain
+	opts = slices.DeleteFunc(opts, func(o Option) bool {
+		return !s.authz.Can(o.Value, domain, authz.Every(authz.ClassContract), authz.View)
+	})
+	return opts, names, nil
+}
+
 func (s *Server) contractNew(c *fiber.Ctx) error {
 	f := ContractForm{VendorID: c.Query("vendor"), Type: c.Query("type"), Owner: viewer(c).User.ID, Terms: map[string]bool{}}
 	if f.Type == string(contract.BAA) {
 		f.Title = "Business associate agreement"
 	}
-	view, err := s.contractFormView(c, "New contract", "", 0, f)
+	view, err := s.contractFormView(c, contract.Contract{}, 0, f)
 	if err != nil {
 		return err
 	}
@@ -183,7 +192,7 @@ func (s *Server) contractCreate(c *fiber.Ctx) error {
 			return s.redirect(c, contractPath(k.ID), "Saved as a draft. Upload the signed copy, then put it in force.")
 		}
 	}
-	return s.contractFormFailed(c, "New contract", "", 0, form, err)
+	return s.contractFormFailed(c, "", 0, form, err)
 }
 
 func (s *Server) contractEdit(c *fiber.Ctx) error {
@@ -191,27 +200,15 @@ func (s *Server) contractEdit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.contractEditable(c, k); err != nil {
+	// Refused as saving it would be.
+	if err := k.Editable(s.canManageContract(c)); err != nil {
 		return err
 	}
-	view, err := s.contractFormView(c, "Edit "+k.Title, k.ID, k.Version, contractFormOf(k.Fields()))
+	view, err := s.contractFormView(c, k, k.Version, contractFormOf(k.Fields()))
 	if err != nil {
 		return err
 	}
-	view.Status = k.Status
 	return s.render(c, "contract_form", view)
-}
-
-// contractEditable refuses the form for a contract the viewer cannot save,
-// with the reason the service would give on saving.
-func (s *Server) contractEditable(c *fiber.Ctx, k contract.Contract) error {
-	switch {
-	case k.Status.Ended() || k.Disposed != nil:
-		return errs.E(errs.Conflict, "This contract is %s; it is kept as it ended and can no longer be changed.", strings.ToLower(k.Status.Label()))
-	case k.Status != contract.Draft && !s.can(c, authz.Manage, authz.Object(authz.ClassContract, k.ID)):
-		return errs.E(errs.Forbidden, "This contract is in force: only someone who manages contracts can change it. You can edit drafts and upload their files.")
-	}
-	return nil
 }
 
 func (s *Server) contractUpdate(c *fiber.Ctx) error {
@@ -227,23 +224,24 @@ func (s *Server) contractUpdate(c *fiber.Ctx) error {
 			return s.redirect(c, contractPath(k.ID), "Saved.")
 		}
 	}
-	return s.contractFormFailed(c, "Edit contract", c.Params("id"), version, form, err)
-}
-
-// contractMoved reports whether the contract is no longer at the version
-// the editor opened: someone else saved it meanwhile.
-func (s *Server) contractMoved(c *fiber.Ctx, id string, version int64) bool {
-	k, err := s.contracts.Get(c.UserContext(), viewer(c).Domain, id)
-	return err == nil && k.Version != version
+	return s.contractFormFailed(c, c.Params("id"), version, form, err)
 }
 
 // contractFormFailed shows the form again with what was typed, each
 // message beside its field; a concurrent save keeps the input and says so.
-func (s *Server) contractFormFailed(c *fiber.Ctx, title, id string, version int64, form ContractForm, err error) error {
+// id is "" for a new contract.
+func (s *Server) contractFormFailed(c *fiber.Ctx, id string, version int64, form ContractForm, err error) error {
 	if !errs.Is(err, errs.Invalid) && !errs.Is(err, errs.Conflict) {
 		return err
 	}
-	view, verr := s.contractFormView(c, title, id, version, form)
+	var k contract.Contract // as it stands now: its title, status and version
+	if id != "" {
+		var gerr error
+		if k, gerr = s.contracts.Get(c.UserContext(), viewer(c).Domain, id); gerr != nil {
+			return gerr
+		}
+	}
+	view, verr := s.contractFormView(c, k, version, form)
 	if verr != nil {
 		return verr
 	}
@@ -251,7 +249,8 @@ func (s *Server) contractFormFailed(c *fiber.Ctx, title, id string, version int6
 	switch {
 	case errors.As(err, &all) || errs.FieldOf(err) != "":
 		view.Errors = errs.ByField(err)
-	case errs.Is(err, errs.Conflict) && id != "" && s.contractMoved(c, id, version):
+	case errs.Is(err, errs.Conflict) && id != "" && k.Version != version:
+		// Someone else saved it meanwhile.
 		view.Conflict = true
 	default:
 		view.Others = append(view.Others, errs.Message(err))

@@ -20,7 +20,6 @@ import (
 type ContractView struct {
 	Page
 	K              contract.Contract
-	Now            time.Time
 	OwnerName      string
 	Window         string
 	WindowLabel    string
@@ -40,7 +39,7 @@ type ContractView struct {
 	CanEdit   bool // the edit form is offered
 	CanUpload bool
 	CanManage bool
-	Missing   []string // what Activate still needs
+	Missing   []contract.Problem // what Activate still needs
 
 	Problem  string            // why a step was refused
 	Problems []string          // each of its messages, when it has several
@@ -69,7 +68,7 @@ func (s *Server) contractView(c *fiber.Ctx) (ContractView, error) {
 	}
 	now := s.now()
 	obj := authz.Object(authz.ClassContract, k.ID)
-	view := ContractView{Page: s.page(c, k.Title), K: k, Now: now, OwnerName: names[k.Owner], Window: k.Window(now),
+	view := ContractView{Page: s.page(c, k.Title), K: k, OwnerName: names[k.Owner], Window: k.Window(now),
 		Expiry: k.ExpiryOn(now), NoticeDeadline: k.NoticeDeadline(), DisposableFrom: k.DisposableFrom(),
 		CanManage: s.can(c, authz.Manage, obj), Errors: map[string]string{}, Today: contract.Day(now).Format(time.DateOnly)}
 	view.WindowLabel = contract.WindowLabel(view.Window)
@@ -87,11 +86,9 @@ func (s *Server) contractView(c *fiber.Ctx) (ContractView, error) {
 		view.NoticeDays = daysPhrase(daysTo(now, view.NoticeDeadline))
 		view.NoticePassed = contract.Day(now).After(view.NoticeDeadline)
 	}
-	live := !k.Status.Ended() && k.Disposed == nil
-	canEdit := s.can(c, authz.Edit, obj)
-	view.CanEdit = live && canEdit && (k.Status == contract.Draft || view.CanManage)
+	view.CanEdit = s.can(c, authz.Edit, obj) && k.Editable(view.CanManage) == nil
 	view.CanUpload = view.CanEdit
-	view.Disposable = k.Status.Ended() && k.Disposed == nil && !k.Hold.On && !view.DisposableFrom.IsZero() && !contract.Day(now).Before(view.DisposableFrom)
+	view.Disposable = k.Disposable(now)
 	if k.Type == contract.BAA {
 		missing := map[string]bool{}
 		for _, t := range k.MissingTerms() {
@@ -109,29 +106,10 @@ func (s *Server) contractView(c *fiber.Ctx) (ContractView, error) {
 		view.Files = append(view.Files, row)
 	}
 	if k.Status == contract.Draft {
-		view.Missing = activationNeeds(k)
+		view.Missing = k.ActivationNeeds()
 	}
 	view.History, err = s.audit.List(ctx, audit.Query{ObjectType: "contract", ObjectID: k.ID, Limit: 50})
 	return view, err
-}
-
-// activationNeeds lists what a draft lacks to be put in force, as Activate
-// will judge it, so the page says so before the button is pressed.
-func activationNeeds(k contract.Contract) []string {
-	var out []string
-	if _, ok := k.SignedCopy(); !ok {
-		out = append(out, "a signed PDF: upload it with “This is the signed copy” ticked")
-	}
-	if k.Effective.IsZero() {
-		out = append(out, "the effective date")
-	}
-	if k.Expiry.IsZero() && !k.Evergreen {
-		out = append(out, "an expiry date, or evergreen")
-	}
-	if k.Owner == "" {
-		out = append(out, "an internal owner, who is reminded before it expires")
-	}
-	return out
 }
 
 func fileSize(n int64) string {
@@ -212,42 +190,52 @@ func (s *Server) contractUpload(c *fiber.Ctx) error {
 	return s.redirect(c, contractPath(k.ID)+"#files", fmt.Sprintf("%s stored as version %d; its SHA-256 is recorded and checked on every download.", what, k.FileSeq))
 }
 
-// contractFile sends a file version, read to its end and checked against
-// its recorded SHA-256 before the first byte goes out; the service audits
-// the read. Preview shows a PDF in the browser's own viewer.
+// contractFile sends a file version, for the pages and the API alike,
+// read to its end and checked against its recorded SHA-256 before the
+// first byte goes out; the service audits the read. Preview (inline)
+// shows a PDF in the browser's own viewer.
 func (s *Server) contractFile(inline bool) fiber.Handler {
+	open := s.contracts.OpenFile
+	if inline {
+		open = s.contracts.PreviewFile
+	}
 	return func(c *fiber.Ctx) error {
-		ctx, domain := c.UserContext(), viewer(c).Domain
 		n, err := fileNumber(c)
 		if err != nil {
 			return err
 		}
-		if inline {
-			k, err := s.contracts.Get(ctx, domain, c.Params("id"))
-			if err != nil {
-				return err
-			}
-			if f, ok := k.File(n); ok && !f.IsPDF() {
-				return errs.E(errs.Unsupported, "Only PDFs open in the browser; download %s instead.", f.Name)
-			}
-		}
-		f, rd, err := s.contracts.OpenFile(ctx, domain, c.Params("id"), n)
+		f, rd, err := open(c.UserContext(), viewer(c).Domain, c.Params("id"), n)
 		if err != nil {
 			return err
 		}
 		defer rd.Close()
-		c.Set(fiber.HeaderContentType, f.ContentType)
-		c.Set(fiber.HeaderCacheControl, "no-store")
-		if inline {
-			c.Set(fiber.HeaderContentDisposition, "inline")
-			// The browser's PDF viewer needs its own scripts; the file
-			// itself may run none.
-			c.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'")
-		} else {
-			attachment(c, f.Name)
-		}
-		return sendVerified(c, rd)
+		return sendVerified(c, rd, func() {
+			c.Set(fiber.HeaderContentType, f.ContentType)
+			if inline {
+				inlineFile(c)
+			} else {
+				attachment(c, f.Name)
+			}
+		})
 	}
+}
+
+// fileNumber reads :n; anything but a file number is a file there is not.
+func fileNumber(c *fiber.Ctx) (int, error) {
+	n, err := strconv.Atoi(c.Params("n"))
+	if err != nil || n < 1 {
+		return 0, errs.E(errs.NotFound, "This contract has no file version %q.", c.Params("n"))
+	}
+	return n, nil
+}
+
+// daysTo counts the days from now's day to day; nil when there is no day.
+func daysTo(now, day time.Time) *int {
+	if day.IsZero() {
+		return nil
+	}
+	n := int(contract.Day(day).Sub(contract.Day(now)).Hours() / 24)
+	return &n
 }
 
 func (s *Server) contractFileDelete(c *fiber.Ctx) error {
@@ -283,11 +271,9 @@ func (s *Server) contractTerminate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var date time.Time
-	if raw := strings.TrimSpace(c.FormValue("date")); raw != "" {
-		if date, err = parseDate(raw); err != nil {
-			return s.contractRefused(c, errs.Field("date", "Give the last day in force as YYYY-MM-DD."), nil)
-		}
+	date, err := apiDate("date", c.FormValue("date"))
+	if err != nil {
+		return s.contractRefused(c, err, nil)
 	}
 	k, err := s.contracts.Terminate(c.UserContext(), viewer(c).Domain, c.Params("id"), version, date, c.FormValue("reason"))
 	if err != nil {

@@ -134,19 +134,19 @@ func (s *Server) contractList(c *fiber.Ctx) error {
 	if p := c.Query("page"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 {
-			return errs.Field("page", "The page number is not valid.")
+			return badQuery(errs.Field("page", "The page is a whole number from 1."))
 		}
 		q.Page = n
 	}
 	res, err := s.contracts.List(ctx, v.Domain, q)
 	if err != nil {
-		return err
+		return badQuery(err)
 	}
 	gaps, err := s.contracts.BAAGaps(ctx, v.Domain)
 	if err != nil {
 		return err
 	}
-	owners, _, err := s.userOptions(c)
+	owners, _, err := s.contractOwners(c)
 	if err != nil {
 		return err
 	}
@@ -212,7 +212,7 @@ func (s *Server) contractExport(format string) fiber.Handler {
 		ctx, v := c.UserContext(), viewer(c)
 		rows, err := s.contracts.Rows(ctx, v.Domain, contractQueryForm(c).query())
 		if err != nil {
-			return err
+			return badQuery(err)
 		}
 		var buf bytes.Buffer
 		if format == "csv" {

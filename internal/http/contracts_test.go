@@ -86,7 +86,12 @@ func TestContractPages(t *testing.T) {
 		!strings.Contains(r.Body, `href="/contracts/new?vendor=`+vendor.ID+`&amp;type=baa"`) {
 		t.Fatalf("gap page without the PHI vendor: %d", r.Status)
 	}
+	staff, reviewer := a.User(t, authz.RoleStaff), a.User(t, authz.RoleSecurityReviewer)
 	r = b.Get("/contracts/new?vendor=" + vendor.ID + "&type=baa")
+	owners := between(r.Body, `id="owner"`, "</select>")
+	if !strings.Contains(owners, `value="`+legal.ID+`"`) || !strings.Contains(owners, `value="`+reviewer.ID+`"`) || strings.Contains(owners, `value="`+staff.ID+`"`) {
+		t.Errorf("the owner picker does not offer exactly who may see contracts: %s", owners)
+	}
 	if r.Status != 200 || !strings.Contains(r.Body, `<option value="`+vendor.ID+`" selected>`) || !strings.Contains(r.Body, `<option value="baa" selected>`) ||
 		!strings.Contains(r.Body, `name="baa.subcontractors"`) || !strings.Contains(r.Body, "164.504(e)") {
 		t.Fatalf("new BAA form: %d", r.Status)
@@ -97,7 +102,7 @@ func TestContractPages(t *testing.T) {
 	f.Set("notice_days", "30")
 	path := createContract(t, b, f)
 	page := b.Get(path)
-	if page.Status != 200 || !strings.Contains(page.Body, "Draft") || !strings.Contains(page.Body, "a signed PDF") ||
+	if page.Status != 200 || !strings.Contains(page.Body, "Draft") || !strings.Contains(page.Body, "Upload the signed copy as a PDF") ||
 		!strings.Contains(page.Body, "Every required term is in the agreement") || !strings.Contains(page.Body, "Dana Reyes, CEO") {
 		t.Fatalf("draft page: %d", page.Status)
 	}
@@ -155,6 +160,16 @@ func TestContractPages(t *testing.T) {
 			t.Error("the type filter lets a BAA through as an NDA")
 		}
 	})
+	t.Run("ErrQuery", func(t *testing.T) {
+		for query, want := range map[string]string{
+			"/contracts?page=x": "The page", "/contracts?page=0": "The page", "/contracts?window=45": "The window",
+			"/contracts?type=lease": "The type", "/contracts/export.csv?type=lease": "The type", "/contracts/export.xlsx?sort=size": "Sort by",
+		} {
+			if r := b.Get(query); r.Status != 400 || !strings.Contains(r.Body, want) {
+				t.Errorf("GET %s: %d, want 400 saying %q", query, r.Status, want)
+			}
+		}
+	})
 	t.Run("BAAGapClosed", func(t *testing.T) {
 		r := b.Get("/contracts/baa-gaps")
 		if strings.Contains(r.Body, `href="/vendors/`+vendor.ID+`"`) || !strings.Contains(r.Body, "Every vendor that handles PHI has a BAA in force.") {
@@ -182,6 +197,13 @@ func TestContractPages(t *testing.T) {
 		r := b.Post(path, f)
 		if r.Status != 409 || !strings.Contains(r.Body, "not saved") || !strings.Contains(r.Body, "second editor&#39;s careful notes") {
 			t.Fatalf("stale save: %d", r.Status)
+		}
+		// A refused save keeps the form's title and the in-force notice.
+		f.Set("version", pageVersion(b, path))
+		f.Set("expiry", dueIn(-60))
+		r = b.Post(path, f)
+		if r.Status != 422 || !strings.Contains(r.Body, "<title>Edit Business associate agreement") || !strings.Contains(r.Body, "This contract is in force.") {
+			t.Fatalf("refused save of a contract in force: %d %s", r.Status, between(r.Body, "<title>", "</title>"))
 		}
 	})
 	t.Run("HoldAndRefusedDeletion", func(t *testing.T) {
@@ -248,7 +270,7 @@ func TestContractFormErrors(t *testing.T) {
 		field, want string
 	}{
 		"ErrExpiryBeforeEffective": {func(f url.Values) { f.Set("expiry", dueIn(-60)) }, "expiry", "is before the effective date"},
-		"ErrUnreadableDate":        {func(f url.Values) { f.Set("effective", "31/12/2026") }, "effective", "Give the date as YYYY-MM-DD."},
+		"ErrUnreadableDate":        {func(f url.Values) { f.Set("effective", "31/12/2026") }, "effective", "Give the date as YYYY-MM-DD"},
 		"ErrBreachWindow":          {func(f url.Values) { f.Set("baa.notice_window_days", "90") }, "baa-notice-window-days", "at most 60 days"},
 		"ErrNoticeDays":            {func(f url.Values) { f.Set("notice_days", "sixty") }, "notice-days", "whole number"},
 		"ErrNoVendor":              {func(f url.Values) { f.Set("vendor_id", "") }, "vendor-id", "Choose the vendor"},
@@ -272,8 +294,10 @@ func TestContractFormErrors(t *testing.T) {
 		f := url.Values{"type": {"msa"}, "vendor_id": {vendor.ID}, "title": {"Imaging services"}}
 		path := createContract(t, b, f)
 		page := b.Get(path)
-		if !strings.Contains(page.Body, "a signed PDF") || !strings.Contains(page.Body, "the effective date") || !strings.Contains(page.Body, "an internal owner") {
-			t.Fatal("the draft page does not say what it needs")
+		for _, want := range []string{"Upload the signed copy as a PDF", "Give the date the contract takes effect.", "Name the internal owner"} {
+			if !strings.Contains(between(page.Body, `id="activate"`, "</section>"), want) {
+				t.Errorf("the draft page does not say %q", want)
+			}
 		}
 		r := b.Post(path+"/activate", url.Values{"version": {pageVersion(b, path)}})
 		if r.Status != 422 || !strings.Contains(r.Body, "Upload the signed copy as a PDF") || !strings.Contains(r.Body, "Give the date the contract takes effect.") {

@@ -467,8 +467,8 @@ func (s *Server) vendorCertificate(c *fiber.Ctx) error {
 		return err
 	}
 	defer rd.Close()
-	c.Set(fiber.HeaderContentType, file.ContentType)
-	attachment(c, file.Name)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return sendVerified(c, rd)
+	return sendVerified(c, rd, func() {
+		c.Set(fiber.HeaderContentType, file.ContentType)
+		attachment(c, file.Name)
+	})
 }
