@@ -121,23 +121,7 @@ func (s *Server) assessmentList(c *fiber.Ctx) error {
 	}
 	args := q.args()
 	view.Filtered = len(args) > 0
-	for _, col := range []struct{ key, label string }{{"vendor", "Vendor"}, {"state", "State"}, {"score", "Score"}, {"due", "Due"}, {"updated", "Updated"}} {
-		link := SortLink{Label: col.label}
-		next := col.key
-		switch q.Sort {
-		case col.key:
-			link.Dir, next = "ascending", "-"+col.key
-		case "-" + col.key:
-			link.Dir = "descending"
-		}
-		a := url.Values{}
-		for k, vs := range args {
-			a[k] = vs
-		}
-		a.Set("sort", next)
-		link.Href = "/assessments?" + a.Encode()
-		view.Sorts = append(view.Sorts, link)
-	}
+	view.Sorts = sortLinks("/assessments", args, q.Sort, [][2]string{{"vendor", "Vendor"}, {"state", "State"}, {"score", "Score"}, {"due", "Due"}, {"updated", "Updated"}})
 	if s.can(c, authz.View, authz.Every(authz.ClassVendor)) {
 		due, err := s.suppliers.List(ctx, v.Domain, supplier.Query{DueWithin: 60, Sort: "due"})
 		if err != nil {

@@ -77,6 +77,31 @@ type SortLink struct {
 	Label, Href, Dir string // Dir: "ascending", "descending" or "" for aria-sort
 }
 
+// sortLinks makes a table's column headings: each sorts by its key,
+// ascending, or descending when the table is already sorted by it
+// ascending; the current filters (args) are kept. columns are key, label.
+func sortLinks(path string, args url.Values, current string, columns [][2]string) []SortLink {
+	var out []SortLink
+	for _, col := range columns {
+		key, link := col[0], SortLink{Label: col[1]}
+		next := key
+		switch current {
+		case key:
+			link.Dir, next = "ascending", "-"+key
+		case "-" + key:
+			link.Dir = "descending"
+		}
+		a := url.Values{}
+		for k, vs := range args {
+			a[k] = vs
+		}
+		a.Set("sort", next)
+		link.Href = path + "?" + a.Encode()
+		out = append(out, link)
+	}
+	return out
+}
+
 // PageLink is one link of the pager.
 type PageLink struct {
 	Label, Href string
@@ -155,23 +180,7 @@ func (s *Server) vendorList(c *fiber.Ctx) error {
 	args := f.filterArgs()
 	view.Filtered = len(args) > 0
 	view.ExportCSV, view.ExportXLSX = withQuery("/vendors/export.csv", args), withQuery("/vendors/export.xlsx", args)
-	for _, col := range []struct{ key, label string }{{"name", "Vendor"}, {"tier", "Tier"}, {"status", "Status"}, {"due", "Next assessment"}, {"updated", "Updated"}} {
-		link := SortLink{Label: col.label}
-		next := col.key
-		switch f.Sort {
-		case col.key:
-			link.Dir, next = "ascending", "-"+col.key
-		case "-" + col.key:
-			link.Dir = "descending"
-		}
-		a := url.Values{}
-		for k, vs := range args {
-			a[k] = vs
-		}
-		a.Set("sort", next)
-		link.Href = "/vendors?" + a.Encode()
-		view.Sorts = append(view.Sorts, link)
-	}
+	view.Sorts = sortLinks("/vendors", args, f.Sort, [][2]string{{"name", "Vendor"}, {"tier", "Tier"}, {"status", "Status"}, {"due", "Next assessment"}, {"updated", "Updated"}})
 	for p := 1; p <= res.Pages; p++ {
 		a := url.Values{}
 		for k, vs := range args {
