@@ -33,8 +33,8 @@ func FileKinds(signed bool) []upload.Kind {
 // The file is stored under contracts/<id>/<n>-<random> with its SHA-256,
 // under object-lock retention until the date requiredRetention gives (six
 // years after the contract was last in effect, or after the later of its
-// expiry and today while it runs), and under legal hold when the contract
-// is held. Then the file is recorded with one conditional update of the
+// expiry and today while it runs; none for a draft, whose files Activate
+// locks), and under legal hold when the contract is held. Then the file is recorded with one conditional update of the
 // contract. If storing fails nothing is recorded; if recording fails (the
 // contract changed meanwhile) the stored object is garbage no record points
 // at, left for a reconciler to sweep from contracts/<id>/.
@@ -143,6 +143,12 @@ func (s *Service) keptUntil(c Contract, what string, until time.Time) error {
 		return errs.E(errs.Conflict, "%s cannot be deleted: the contract has been on legal hold since %s (%s). Nothing of it can be deleted until the hold is lifted, and not before %s.",
 			capitalize(what), c.Hold.At.Format(time.DateOnly), text.Shorten(c.Hold.Reason, 200), until.Format(time.DateOnly))
 	}
+	if c.Status == Draft {
+		if today.Before(until) {
+			return errs.E(errs.Conflict, "%s cannot be deleted before %s: it is under retention until then.", capitalize(what), until.Format(time.DateOnly))
+		}
+		return nil
+	}
 	if !c.Status.Ended() {
 		return errs.E(errs.Conflict, "%s cannot be deleted: the contract is %s, and its files are kept until six years after it was last in effect; on present dates, disposal is possible from %s at the earliest.",
 			capitalize(what), strings.ToLower(c.Status.Label()), until.Format(time.DateOnly))
@@ -161,9 +167,11 @@ func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// DeleteFile deletes file version n of a contract for good. It is refused
-// (a conflict naming the date it becomes possible) while the contract is
-// held, running, or within its retention. The record goes first and the
+// DeleteFile deletes file version n of a contract for good: a draft's
+// file at any time (drafts' files are not locked until the contract is put
+// in force), another's once the contract has ended and its retention has
+// passed. It is refused (a conflict naming the date it becomes possible)
+// while the contract is held, running, or within its retention. The record goes first and the
 // stored version second: should S3 refuse or fail, the file is put back
 // on the record when it can be, and otherwise left as garbage for the
 // reconciler — never a record of a file that is gone.

@@ -20,6 +20,38 @@ import (
 	"dossier/internal/upload"
 )
 
+// TestDraftFiles deletes a file uploaded to a draft by mistake, then puts
+// the draft in force: from then on every file is under retention until six
+// years after the expiry, and S3 itself refuses to delete it.
+func TestDraftFiles(t *testing.T) {
+	e := newEnv(t)
+	c := e.mustCreate(t, e.msa())
+	c = e.mustUpload(t, c, "wrong vendor.pdf", pdfdoc.Text("Another vendor's agreement"), true)
+	wrong := c.Files[0]
+	c, err := e.svc.DeleteFile(e.ctx, domain, c.ID, c.Version, wrong.N, "Uploaded to the wrong contract.")
+	if err != nil || len(c.Files) != 0 {
+		t.Fatalf("delete a draft's file: %v (%d files)", err, len(c.Files))
+	}
+	if _, err := e.files.Get(context.Background(), wrong.Key, wrong.VersionID, wrong.SHA256); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("the deleted file is still stored: %v", err)
+	}
+	c = e.mustUpload(t, c, "MSA signed.pdf", pdfdoc.Blank(3), true)
+	c, err = e.svc.Activate(e.ctx, domain, c.ID, c.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := c.Files[0]
+	if want := e.date(335).AddDate(6, 0, 0); !f.RetainUntil.Equal(want) || f.RetentionMode != string(blob.Governance) {
+		t.Fatalf("retention %v %s, want %v", f.RetainUntil, f.RetentionMode, want)
+	}
+	if err := e.files.Delete(context.Background(), f.Key, f.VersionID); !errs.Is(err, errs.Conflict) {
+		t.Fatalf("S3 let a retained file be deleted: %v", err)
+	}
+	_, err = e.svc.DeleteFile(e.ctx, domain, c.ID, c.Version, f.N, "No longer needed.")
+	wantCode(t, err, errs.Conflict)
+	wantMessage(t, err, f.RetainUntil.Format(time.DateOnly))
+}
+
 func TestUploadFile(t *testing.T) {
 	e := newEnv(t)
 	c := e.mustCreate(t, e.msa())
@@ -32,12 +64,8 @@ func TestUploadFile(t *testing.T) {
 			len(f.SHA256) != 64 || f.Name != "MSA signed.pdf" || !strings.HasPrefix(f.Key, prefix+"1-") || f.VersionID == "" {
 			t.Fatalf("file %+v", f)
 		}
-		if want := e.date(335).AddDate(6, 0, 0); !f.RetainUntil.Equal(want) || f.RetentionMode != string(blob.Governance) {
-			t.Fatalf("retention %v %s, want %v", f.RetainUntil, f.RetentionMode, want)
-		}
-		// Object lock really holds it.
-		if err := e.files.Delete(context.Background(), f.Key, f.VersionID); !errs.Is(err, errs.Conflict) {
-			t.Fatalf("S3 let a retained file be deleted: %v", err)
+		if !f.RetainUntil.IsZero() || f.RetentionMode != "" {
+			t.Fatalf("a draft's file is under retention %v %s; drafts' files are locked when put in force", f.RetainUntil, f.RetentionMode)
 		}
 		if a := e.audit.Last(t, "contract.file_upload"); a.Details["sha256"] != f.SHA256 || a.Details["signed"] != "true" {
 			t.Fatalf("audit %v", a.Details)

@@ -452,7 +452,10 @@ func (s *Service) topUp(ctx context.Context, domain, id string) (bool, error) {
 // last in effect. Retention is only ever extended: object lock cannot
 // shorten it, and a file kept longer than needed is the safe mistake.
 func (s *Service) requiredRetention(c Contract) time.Time {
-	if c.Status.Ended() {
+	switch {
+	case c.Status == Draft:
+		return time.Time{} // locked when put in force (Activate): a file uploaded by mistake can go
+	case c.Status.Ended():
 		return c.RetainUntil
 	}
 	base := s.today()

@@ -114,7 +114,7 @@ func TestContractPages(t *testing.T) {
 	}
 	page = b.Get(path)
 	if !strings.Contains(page.Body, "signed copy") || !strings.Contains(page.Body, path+"/files/1/preview") || !strings.Contains(page.Body, sha(pdf)[:12]) ||
-		!strings.Contains(page.Body, "governance mode") {
+		!strings.Contains(page.Body, "locked when put in force") {
 		t.Fatalf("the page does not list the signed copy with its preview, digest and retention:\n%s", between(page.Body, `id="files"`, "</table>"))
 	}
 	r = b.Get(path + "/files/1")
@@ -135,6 +135,9 @@ func TestContractPages(t *testing.T) {
 	page = b.Get(path)
 	if !strings.Contains(page.Body, "Expiring within 60 days") || !strings.Contains(page.Body, "in 45 days") {
 		t.Fatalf("the page of a contract expiring in 45 days does not say so:\n%s", between(page.Body, `id="standing-h"`, "</dl>"))
+	}
+	if !strings.Contains(between(page.Body, `id="files"`, "</table>"), "governance mode") {
+		t.Fatalf("the files of a contract in force are not shown under retention:\n%s", between(page.Body, `id="files"`, "</table>"))
 	}
 
 	t.Run("Windows", func(t *testing.T) {

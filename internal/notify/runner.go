@@ -92,8 +92,8 @@ type JobStatus struct {
 	Error    string         `bson:"error,omitempty" json:"error,omitempty"`
 	Counts   map[string]int `bson:"-" json:"counts,omitempty"`
 	Stored   []Count        `bson:"counts,omitempty" json:"-"` // Counts as stored (see Count)
-	Holder   string         `bson:"holder" json:"holder"` // the run's lease holder: the instance's Holder and a suffix
-	Manual   bool           `bson:"manual" json:"manual"` // run by RunNow, not the schedule
+	Holder   string         `bson:"holder" json:"holder"`      // the run's lease holder: the instance's Holder and a suffix
+	Manual   bool           `bson:"manual" json:"manual"`      // run by RunNow, not the schedule
 	LastOK   time.Time      `bson:"last_ok,omitempty" json:"last_ok"`
 	Runs     int64          `bson:"runs" json:"runs"`
 	Failures int64          `bson:"failures" json:"failures"`
