@@ -18,9 +18,12 @@ import (
 // (FerretDB v1) skips a $set whose new document has the same values in
 // the same order as the stored one, comparing values only, not keys, so
 // {"sent": 3} over {"skipped": 3} is silently not written. Nested
-// documents that are $set whole need fixed keys (no omitempty inside, as
-// contract.BAATerms), and maps with variable keys are stored as lists (as
-// notify's job counts). TestSetSubdocument pins the engine's behaviour.
+// documents that are $set whole need fixed keys in a fixed order: a struct
+// with no omitempty inside (as contract.BAATerms), never a Go map or
+// bson.M, whose keys come out in random order ({a: false, b: true} can
+// encode as {b: true, a: false} and match a stored {a: true, b: false});
+// maps are stored as lists (as notify's job counts). TestSetSubdocument
+// pins the engine's behaviour.
 type Collection struct {
 	c      *mongo.Collection
 	s      *Store

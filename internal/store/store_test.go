@@ -239,7 +239,8 @@ func TestUnavailable(t *testing.T) {
 // document whose values equal the stored one's under other keys. MongoDB
 // writes it; the embedded engine (FerretDB v1, which compares documents by
 // values only) skips it — the reason for the rule on Collection. Fixed keys
-// and lists of name/value pairs are written on both.
+// in a fixed order (a struct, a bson.D) and lists of name/value pairs are
+// written on both.
 func TestSetSubdocument(t *testing.T) {
 	s := testkit.MustOpenDB(t)
 	c := s.Collection("subdocs")
@@ -260,8 +261,8 @@ func TestSetSubdocument(t *testing.T) {
 	if got := set(bson.M{"skipped": 3}); embedded != (got["v"].(bson.M)["sent"] != nil) {
 		t.Fatalf("embedded engine %v, stored %v: the engine's behaviour changed; revisit the rule on Collection", embedded, got["v"])
 	}
-	set(bson.M{"a": true, "b": false})
-	if got := set(bson.M{"a": false, "b": true}); got["v"].(bson.M)["b"] != true {
+	set(bson.D{{Key: "a", Value: true}, {Key: "b", Value: false}})
+	if got := set(bson.D{{Key: "a", Value: false}, {Key: "b", Value: true}}); got["v"].(bson.M)["b"] != true {
 		t.Fatalf("fixed keys: stored %v", got["v"])
 	}
 	set(bson.A{bson.M{"name": "sent", "n": 3}})
