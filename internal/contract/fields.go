@@ -2,14 +2,13 @@ package contract
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"dossier/internal/access"
 	"dossier/internal/errs"
+	"dossier/internal/field"
 	"dossier/internal/supplier"
 )
 
@@ -72,55 +71,8 @@ func (c *Contract) apply(f Fields, v supplier.Vendor) {
 	c.Owner, c.RelatedServices, c.Notes, c.BAA = f.Owner, f.RelatedServices, f.Notes, f.BAA
 }
 
-type checker struct{ problems map[string]string }
-
-func (c *checker) add(field, format string, args ...any) {
-	if c.problems == nil {
-		c.problems = map[string]string{}
-	}
-	if _, ok := c.problems[field]; !ok { // the first problem with a field is the one to fix first
-		c.problems[field] = fmt.Sprintf(format, args...)
-	}
-}
-
-func (c *checker) err() error {
-	if len(c.problems) == 0 {
-		return nil
-	}
-	return errs.Fields(c.problems)
-}
-
-// line cleans one line of text: spaces collapsed, no control characters.
-func (c *checker) line(field, label, s string, max int, required bool) string {
-	if !utf8.ValidString(s) || strings.IndexFunc(s, isBadControl) >= 0 {
-		c.add(field, "%s cannot contain control characters.", label)
-		return s
-	}
-	s = strings.Join(strings.Fields(s), " ")
-	switch n := utf8.RuneCountInString(s); {
-	case n == 0 && required:
-		c.add(field, "Enter the %s.", strings.ToLower(label))
-	case n > max:
-		c.add(field, "%s can be at most %d characters.", label, max)
-	}
-	return s
-}
-
-// text cleans free text: line breaks kept, other control characters refused.
-func (c *checker) text(field, label, s string, max int) string {
-	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
-	if !utf8.ValidString(s) || strings.IndexFunc(s, isBadControl) >= 0 {
-		c.add(field, "%s cannot contain control characters.", label)
-		return s
-	}
-	s = strings.TrimSpace(s)
-	if n := utf8.RuneCountInString(s); n > max {
-		c.add(field, "%s can be at most %d characters.", label, max)
-	}
-	return s
-}
-
-func isBadControl(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }
+// checker collects a contract's field problems.
+type checker struct{ field.Checker }
 
 // clean checks f for a contract that is or will be in status, adding every
 // problem to c, and returns it tidied with the vendor it names; its error
@@ -130,66 +82,66 @@ func (s *Service) clean(ctx context.Context, c *checker, domain string, f Fields
 	var v supplier.Vendor
 	switch f.VendorID = strings.TrimSpace(f.VendorID); {
 	case f.VendorID == "":
-		c.add("vendor_id", "Choose the vendor the contract is with.")
+		c.Add("vendor_id", "Choose the vendor the contract is with.")
 	case len(f.VendorID) > maxID:
-		c.add("vendor_id", "There is no such vendor in the register.")
+		c.Add("vendor_id", "There is no such vendor in the register.")
 	default:
 		var err error
 		v, err = s.o.Vendors.Get(ctx, domain, f.VendorID)
 		switch {
 		case errs.Is(err, errs.NotFound):
-			c.add("vendor_id", "There is no such vendor in the register.")
+			c.Add("vendor_id", "There is no such vendor in the register.")
 		case err != nil:
 			return f, v, err
 		}
 	}
 	f.Type = Type(strings.ToLower(strings.TrimSpace(string(f.Type))))
 	if f.Type == "" {
-		c.add("type", "Choose the type of contract.")
+		c.Add("type", "Choose the type of contract.")
 	} else if !f.Type.valid() {
-		c.add("type", "The type is one of MSA, BAA, DPA, NDA, SOW, SLA or other.")
+		c.Add("type", "The type is one of MSA, BAA, DPA, NDA, SOW, SLA or other.")
 	}
-	f.Title = c.line("title", "The title", f.Title, MaxTitle, true)
-	f.CounterpartySignatory = c.line("counterparty_signatory", "The counterparty signatory", f.CounterpartySignatory, MaxSignatory, false)
-	f.RelatedServices = c.text("related_services", "The related services", f.RelatedServices, MaxServices)
-	f.Notes = c.text("notes", "The notes", f.Notes, MaxNotes)
+	f.Title = c.Line("title", "The title", f.Title, MaxTitle, true)
+	f.CounterpartySignatory = c.Line("counterparty_signatory", "The counterparty signatory", f.CounterpartySignatory, MaxSignatory, false)
+	f.RelatedServices = c.Text("related_services", "The related services", f.RelatedServices, MaxServices)
+	f.Notes = c.Text("notes", "The notes", f.Notes, MaxNotes)
 
 	f.Effective, f.Expiry = Day(f.Effective), Day(f.Expiry)
 	switch {
 	case f.Evergreen && !f.Expiry.IsZero():
-		c.add("evergreen", "An evergreen contract has no expiry date: clear the expiry date or untick evergreen.")
+		c.Add("evergreen", "An evergreen contract has no expiry date: clear the expiry date or untick evergreen.")
 	case !f.Effective.IsZero() && !f.Expiry.IsZero() && f.Expiry.Before(f.Effective):
-		c.add("expiry", "The expiry date (%s) is before the effective date (%s).", f.Expiry.Format(time.DateOnly), f.Effective.Format(time.DateOnly))
+		c.Add("expiry", "The expiry date (%s) is before the effective date (%s).", f.Expiry.Format(time.DateOnly), f.Effective.Format(time.DateOnly))
 	}
 	switch {
 	case f.AutoRenewMonths < 0 || f.AutoRenewMonths > MaxRenewMonths:
-		c.add("auto_renew_months", "The renewal term is 0 (no auto-renewal) to %d months.", MaxRenewMonths)
+		c.Add("auto_renew_months", "The renewal term is 0 (no auto-renewal) to %d months.", MaxRenewMonths)
 	case f.AutoRenewMonths > 0 && f.Evergreen:
-		c.add("auto_renew_months", "An evergreen contract has no term to renew: set the renewal term to 0.")
+		c.Add("auto_renew_months", "An evergreen contract has no term to renew: set the renewal term to 0.")
 	}
 	if f.NoticeDays < 0 || f.NoticeDays > MaxNoticeDays {
-		c.add("notice_days", "The notice period is 0 to %d days.", MaxNoticeDays)
+		c.Add("notice_days", "The notice period is 0 to %d days.", MaxNoticeDays)
 	}
 	if status == InForce {
 		for _, p := range f.inForceNeeds() {
-			c.add(p.Field, "%s", p.Message)
+			c.Add(p.Field, "%s", p.Message)
 		}
 	}
 	switch f.Owner = strings.TrimSpace(f.Owner); {
 	case f.Owner == "":
 	case len(f.Owner) > maxID:
-		c.add("owner", "There is no such user.")
+		c.Add("owner", "There is no such user.")
 	case s.o.Users != nil:
 		u, err := s.o.Users.User(ctx, f.Owner)
 		switch {
 		case errs.Is(err, errs.NotFound):
-			c.add("owner", "There is no such user.")
+			c.Add("owner", "There is no such user.")
 		case err != nil:
 			return f, v, err
 		case u.Status != access.Active:
-			c.add("owner", "%s's account is disabled; choose an active user.", u.Name)
+			c.Add("owner", "%s's account is disabled; choose an active user.", u.Name)
 		case s.o.MayOwn != nil && !s.o.MayOwn(u.ID, domain):
-			c.add("owner", "%s may not see contracts; choose someone who may (legal or procurement).", u.Name)
+			c.Add("owner", "%s may not see contracts; choose someone who may (legal or procurement).", u.Name)
 		}
 	}
 	if f.Type == BAA {
@@ -199,9 +151,9 @@ func (s *Service) clean(ctx context.Context, c *checker, domain string, f Fields
 		}
 		switch {
 		case t.NoticeWindowDays < 0 || t.NoticeWindowDays > MaxNoticeWindowDays:
-			c.add("baa.notice_window_days", "HIPAA gives a business associate at most %d days to report a breach (45 CFR 164.410(b)); enter 1 to %d.", MaxNoticeWindowDays, MaxNoticeWindowDays)
+			c.Add("baa.notice_window_days", "HIPAA gives a business associate at most %d days to report a breach (45 CFR 164.410(b)); enter 1 to %d.", MaxNoticeWindowDays, MaxNoticeWindowDays)
 		case t.ReportIncidents && t.NoticeWindowDays == 0:
-			c.add("baa.notice_window_days", "Enter the number of days the vendor has to report a breach or security incident.")
+			c.Add("baa.notice_window_days", "Enter the number of days the vendor has to report a breach or security incident.")
 		}
 		f.BAA = &t
 	} else {

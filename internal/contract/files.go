@@ -195,10 +195,10 @@ func (s *Service) DeleteFile(ctx context.Context, domain, id string, version int
 		return Contract{}, err
 	}
 	var chk checker
-	if reason = chk.text("reason", "The reason", reason, MaxReason); reason == "" {
-		chk.add("reason", "Say why the file is deleted.")
+	if reason = chk.Text("reason", "The reason", reason, MaxReason); reason == "" {
+		chk.Add("reason", "Say why the file is deleted.")
 	}
-	if err := chk.err(); err != nil {
+	if err := chk.Err(); err != nil {
 		return Contract{}, err
 	}
 	c.Files = slices.DeleteFunc(slices.Clone(c.Files), func(x FileVersion) bool { return x.N == n })
@@ -245,10 +245,10 @@ func (s *Service) Dispose(ctx context.Context, domain, id string, version int64,
 		return Contract{}, errs.E(errs.Conflict, "This contract's files cannot be disposed of: it has no retention date recorded.")
 	}
 	var chk checker
-	if reason = chk.text("reason", "The reason", reason, MaxReason); reason == "" {
-		chk.add("reason", "Say why the contract's files are disposed of (the retention schedule that allows it).")
+	if reason = chk.Text("reason", "The reason", reason, MaxReason); reason == "" {
+		chk.Add("reason", "Say why the contract's files are disposed of (the retention schedule that allows it).")
 	}
-	if err := chk.err(); err != nil {
+	if err := chk.Err(); err != nil {
 		return Contract{}, err
 	}
 	files := c.Files
@@ -300,10 +300,10 @@ func (s *Service) SetHold(ctx context.Context, domain, id string, version int64,
 		return Contract{}, errs.E(errs.Conflict, "This contract is not on legal hold.")
 	}
 	var chk checker
-	if reason = chk.text("reason", "The reason", reason, MaxReason); reason == "" {
-		chk.add("reason", "Say why the hold is placed or lifted: the matter, and who asked.")
+	if reason = chk.Text("reason", "The reason", reason, MaxReason); reason == "" {
+		chk.Add("reason", "Say why the hold is placed or lifted: the matter, and who asked.")
 	}
-	if err := chk.err(); err != nil {
+	if err := chk.Err(); err != nil {
 		return Contract{}, err
 	}
 	if len(c.Files) > 0 && s.o.Files == nil {

@@ -31,7 +31,7 @@ func (s *Service) Create(ctx context.Context, domain string, f Fields) (Contract
 	if err != nil {
 		return Contract{}, err
 	}
-	if err := chk.err(); err != nil {
+	if err := chk.Err(); err != nil {
 		return Contract{}, err
 	}
 	now := s.now()
@@ -125,7 +125,7 @@ func (s *Service) Update(ctx context.Context, domain, id string, version int64, 
 	if err != nil {
 		return Contract{}, err
 	}
-	if err := chk.err(); err != nil {
+	if err := chk.Err(); err != nil {
 		return Contract{}, err
 	}
 	c := old
@@ -166,9 +166,9 @@ func (s *Service) Activate(ctx context.Context, domain, id string, version int64
 	}
 	c.apply(f, v)
 	for _, p := range c.ActivationNeeds() {
-		chk.add(p.Field, "%s", p.Message)
+		chk.Add(p.Field, "%s", p.Message)
 	}
-	if err := chk.err(); err != nil {
+	if err := chk.Err(); err != nil {
 		return Contract{}, err
 	}
 	c.Status, c.UpdatedAt = InForce, s.now()
@@ -195,20 +195,20 @@ func (s *Service) Terminate(ctx context.Context, domain, id string, version int6
 		return Contract{}, errs.E(errs.Conflict, "This contract is %s; only a contract in force can be terminated.", strings.ToLower(c.Status.Label()))
 	}
 	var chk checker
-	reason = chk.text("reason", "The reason", reason, MaxReason)
+	reason = chk.Text("reason", "The reason", reason, MaxReason)
 	if reason == "" {
-		chk.add("reason", "Say why the contract is terminated.")
+		chk.Add("reason", "Say why the contract is terminated.")
 	}
 	date = Day(date)
 	switch today := s.today(); {
 	case date.IsZero():
-		chk.add("date", "Give the contract's last day in force.")
+		chk.Add("date", "Give the contract's last day in force.")
 	case date.After(today):
-		chk.add("date", "The termination date is in the future. Record the termination once it takes effect; until then set the expiry date to that day and the renewal term to 0.")
+		chk.Add("date", "The termination date is in the future. Record the termination once it takes effect; until then set the expiry date to that day and the renewal term to 0.")
 	case date.Before(c.Effective) && !c.Effective.After(today):
-		chk.add("date", "The termination date is before the contract took effect (%s).", c.Effective.Format(time.DateOnly))
+		chk.Add("date", "The termination date is before the contract took effect (%s).", c.Effective.Format(time.DateOnly))
 	}
-	if err := chk.err(); err != nil {
+	if err := chk.Err(); err != nil {
 		return Contract{}, err
 	}
 	actor := audit.ActorFrom(ctx)

@@ -123,42 +123,42 @@ func checkQuery(q Query) (Query, error) {
 	var c checker
 	q.Type = Type(strings.ToLower(strings.TrimSpace(string(q.Type))))
 	if q.Type != "" && !q.Type.valid() {
-		c.add("type", "The type is one of MSA, BAA, DPA, NDA, SOW, SLA or other.")
+		c.Add("type", "The type is one of MSA, BAA, DPA, NDA, SOW, SLA or other.")
 	}
 	if len(q.Owner) > maxID {
-		c.add("owner", "There is no such owner.")
+		c.Add("owner", "There is no such owner.")
 	}
 	if len(q.VendorID) > maxID {
-		c.add("vendor_id", "There is no such vendor.")
+		c.Add("vendor_id", "There is no such vendor.")
 	}
 	if q.Window != "" && !slices.Contains(Windows(), q.Window) {
-		c.add("window", "The window is one of in_force, 30, 60, 90, past_notice, expired, draft or terminated.")
+		c.Add("window", "The window is one of in_force, 30, 60, 90, past_notice, expired, draft or terminated.")
 	}
 	q.Search = strings.ToLower(strings.Join(strings.Fields(q.Search), " "))
 	if !utf8.ValidString(q.Search) || utf8.RuneCountInString(q.Search) > maxSearch {
-		c.add("q", "Search for at most %d characters of a title or vendor name.", maxSearch)
+		c.Add("q", "Search for at most %d characters of a title or vendor name.", maxSearch)
 	}
 	if q.Sort == "" {
 		q.Sort = "expiry"
 	}
 	if _, ok := sorts[strings.TrimPrefix(q.Sort, "-")]; !ok {
-		c.add("sort", "Sort by expiry, notice, title, vendor, type, status or updated, with - before it for descending order.")
+		c.Add("sort", "Sort by expiry, notice, title, vendor, type, status or updated, with - before it for descending order.")
 	}
 	switch {
 	case q.Page < 0:
-		c.add("page", "The page number is not valid.")
+		c.Add("page", "The page number is not valid.")
 	case q.Page == 0:
 		q.Page = 1
 	}
 	switch {
 	case q.PerPage < 0:
-		c.add("per_page", "The page size is not valid.")
+		c.Add("per_page", "The page size is not valid.")
 	case q.PerPage == 0:
 		q.PerPage = DefaultPerPage
 	case q.PerPage > MaxPerPage:
 		q.PerPage = MaxPerPage
 	}
-	return q, c.err()
+	return q, c.Err()
 }
 
 // item is a contract matching a query, with what sorting compares.

@@ -7,10 +7,10 @@ import (
 	"slices"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"dossier/internal/access"
 	"dossier/internal/errs"
+	"dossier/internal/field"
 	"dossier/internal/text"
 )
 
@@ -57,50 +57,8 @@ const (
 	maxPhone         = 40
 )
 
-type checker struct{ problems errs.FieldErrors }
-
-func (c *checker) add(field, format string, args ...any) {
-	c.problems = append(c.problems, &errs.Error{Code: errs.Invalid, Field: field, Message: fmt.Sprintf(format, args...)})
-}
-
-func (c *checker) err() error {
-	if len(c.problems) == 0 {
-		return nil
-	}
-	return c.problems
-}
-
-// line cleans one line of text: spaces collapsed, no control characters.
-func (c *checker) line(field, label, s string, max int, required bool) string {
-	if !utf8.ValidString(s) || strings.IndexFunc(s, isBadControl) >= 0 {
-		c.add(field, "%s cannot contain control characters.", label)
-		return s
-	}
-	s = strings.Join(strings.Fields(s), " ")
-	switch n := utf8.RuneCountInString(s); {
-	case n == 0 && required:
-		c.add(field, "Enter the %s.", strings.ToLower(label))
-	case n > max:
-		c.add(field, "%s can be at most %d characters.", label, max)
-	}
-	return s
-}
-
-// text cleans free text: line breaks kept, other control characters refused.
-func (c *checker) text(field, label, s string, max int) string {
-	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
-	if !utf8.ValidString(s) || strings.IndexFunc(s, isBadControl) >= 0 {
-		c.add(field, "%s cannot contain control characters.", label)
-		return s
-	}
-	s = strings.TrimSpace(s)
-	if n := utf8.RuneCountInString(s); n > max {
-		c.add(field, "%s can be at most %d characters.", label, max)
-	}
-	return s
-}
-
-func isBadControl(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }
+// checker is a field.Checker with the register's own kinds of field.
+type checker struct{ field.Checker }
 
 // enums cleans a list of codes: each known, no repeats, in the order the
 // form lists them. Labels ("Clinical Laboratory") are accepted for codes.
@@ -112,7 +70,7 @@ func (c *checker) enums(field, label string, vs []string, allowed []string) []st
 		}
 		code, ok := parseValue(v, allowed)
 		if !ok {
-			c.add(field, "%q is not one of the %s: %s.", text.Shorten(v, 60), label, labelList(allowed))
+			c.Add(field, "%q is not one of the %s: %s.", text.Shorten(v, 60), label, labelList(allowed))
 			continue
 		}
 		if !slices.Contains(out, code) {
@@ -137,51 +95,51 @@ func labelList(codes []string) string {
 // has since been disabled does not block other edits).
 func (s *Service) clean(ctx context.Context, domain, self string, f Fields, trustedOwner string) (Fields, error) {
 	var c checker
-	f.LegalName = c.line("legal_name", "Legal name", f.LegalName, MaxName, true)
+	f.LegalName = c.Line("legal_name", "Legal name", f.LegalName, MaxName, true)
 	if f.LegalName != "" && nameKey(f.LegalName) == "" {
-		c.add("legal_name", "A legal name needs at least one letter or digit.")
+		c.Add("legal_name", "A legal name needs at least one letter or digit.")
 	}
-	f.TradingName = c.line("trading_name", "Trading name", f.TradingName, MaxName, false)
-	f.RegistrationID = c.line("registration_id", "Registration id", f.RegistrationID, MaxRegID, false)
+	f.TradingName = c.Line("trading_name", "Trading name", f.TradingName, MaxName, false)
+	f.RegistrationID = c.Line("registration_id", "Registration id", f.RegistrationID, MaxRegID, false)
 	if f.RegistrationID != "" && regKey(f.RegistrationID) == "" {
-		c.add("registration_id", "A registration id needs at least one letter or digit.")
+		c.Add("registration_id", "A registration id needs at least one letter or digit.")
 	}
 	f.Website = c.website(f.Website)
-	f.Address = c.text("address", "Address", f.Address, MaxAddress)
-	f.Description = c.text("description", "Description", f.Description, MaxDescription)
-	f.Services = c.text("services", "Services", f.Services, MaxServices)
-	f.Notes = c.text("notes", "Notes", f.Notes, MaxNotes)
+	f.Address = c.Text("address", "Address", f.Address, MaxAddress)
+	f.Description = c.Text("description", "Description", f.Description, MaxDescription)
+	f.Services = c.Text("services", "Services", f.Services, MaxServices)
+	f.Notes = c.Text("notes", "Notes", f.Notes, MaxNotes)
 
 	f.Systems = c.enums("systems", "hospital systems", f.Systems, systems())
-	f.SystemsOther = c.line("systems_other", "Other systems", f.SystemsOther, MaxName, false)
+	f.SystemsOther = c.Line("systems_other", "Other systems", f.SystemsOther, MaxName, false)
 	if f.SystemsOther != "" && !slices.Contains(f.Systems, SystemOther) {
 		f.Systems = append(f.Systems, SystemOther) // SystemOther is last in the list order
 	}
 	if slices.Contains(f.Systems, SystemOther) && f.SystemsOther == "" {
-		c.add("systems_other", "Name the other systems the vendor touches.")
+		c.Add("systems_other", "Name the other systems the vendor touches.")
 	}
 	f.Data = c.enums("data", "kinds of data", f.Data, dataKinds())
 	if slices.Contains(f.Data, DataNone) && len(f.Data) > 1 {
-		c.add("data", "“None” cannot be combined with other kinds of data.")
+		c.Add("data", "“None” cannot be combined with other kinds of data.")
 	}
 	f.Access = c.enums("access", "access modes", f.Access, accessModes())
 	if slices.Contains(f.Access, AccessSoftwareOnly) && len(f.Access) > 1 {
-		c.add("access", "“Software only” cannot be combined with other access modes.")
+		c.Add("access", "“Software only” cannot be combined with other access modes.")
 	}
 	if strings.TrimSpace(f.Clinical) != "" {
 		if code, ok := parseValue(f.Clinical, clinicalImpacts()); ok {
 			f.Clinical = code
 		} else {
-			c.add("clinical", "%q is not a clinical impact: choose %s.", text.Shorten(f.Clinical, 60), labelList(clinicalImpacts()))
+			c.Add("clinical", "%q is not a clinical impact: choose %s.", text.Shorten(f.Clinical, 60), labelList(clinicalImpacts()))
 		}
 	} else {
 		f.Clinical = ""
 	}
 	if f.Records < 0 || f.Records > MaxRecords {
-		c.add("records", "The record volume is a number from 0 (none or unknown) up to %d.", int64(MaxRecords))
+		c.Add("records", "The record volume is a number from 0 (none or unknown) up to %d.", int64(MaxRecords))
 	}
 	if f.DowntimeHours < 0 || f.DowntimeHours > MaxDowntimeHours {
-		c.add("downtime_hours", "Tolerable downtime is a number of hours from 0 (unknown) up to %d.", MaxDowntimeHours)
+		c.Add("downtime_hours", "Tolerable downtime is a number of hours from 0 (unknown) up to %d.", MaxDowntimeHours)
 	}
 	f.Tags = c.tags(f.Tags)
 	f.Contacts = c.contacts(f.Contacts)
@@ -195,7 +153,7 @@ func (s *Service) clean(ctx context.Context, domain, self string, f Fields, trus
 			return f, err
 		}
 	}
-	return f, c.err()
+	return f, c.Err()
 }
 
 // website accepts an http(s) address; a bare host name such as
@@ -211,10 +169,10 @@ func (c *checker) website(s string) string {
 	u, err := url.Parse(s)
 	switch {
 	case len(s) > MaxURL:
-		c.add("website", "A web address can be at most %d characters.", MaxURL)
+		c.Add("website", "A web address can be at most %d characters.", MaxURL)
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
 		strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
-		c.add("website", "Enter a web address starting with https:// or http://, such as https://www.example.com.")
+		c.Add("website", "Enter a web address starting with https:// or http://, such as https://www.example.com.")
 	}
 	return s
 }
@@ -223,10 +181,10 @@ func (c *checker) tags(in []string) []string {
 	out := []string{}
 	seen := map[string]bool{}
 	for _, t := range in {
-		t = c.line("tags", "A tag", t, MaxTag, false)
+		t = c.Line("tags", "A tag", t, MaxTag, false)
 		k := strings.ToLower(t)
 		if strings.Contains(t, ";") {
-			c.add("tags", "A tag cannot contain “;”, which separates tags in spreadsheets.")
+			c.Add("tags", "A tag cannot contain “;”, which separates tags in spreadsheets.")
 		}
 		if t == "" || seen[k] {
 			continue
@@ -235,34 +193,34 @@ func (c *checker) tags(in []string) []string {
 		out = append(out, t)
 	}
 	if len(out) > MaxTags {
-		c.add("tags", "A vendor can have at most %d tags.", MaxTags)
+		c.Add("tags", "A vendor can have at most %d tags.", MaxTags)
 	}
 	return out
 }
 
 func (c *checker) contacts(in []Contact) []Contact {
 	if len(in) > MaxContacts {
-		c.add("contacts", "A vendor can have at most %d contacts.", MaxContacts)
+		c.Add("contacts", "A vendor can have at most %d contacts.", MaxContacts)
 		return in
 	}
 	out := []Contact{}
 	for i, ct := range in {
 		p := fmt.Sprintf("contacts.%d.", i)
-		ct.Name = c.line(p+"name", "Contact name", ct.Name, maxContactName, true)
+		ct.Name = c.Line(p+"name", "Contact name", ct.Name, maxContactName, true)
 		ct.Email = strings.ToLower(strings.TrimSpace(ct.Email))
 		if ct.Email != "" && !access.ValidEmail(ct.Email) {
-			c.add(p+"email", "Enter a valid email address, such as name@example.com.")
+			c.Add(p+"email", "Enter a valid email address, such as name@example.com.")
 		}
-		ct.Phone = c.line(p+"phone", "A phone number", ct.Phone, maxPhone, false)
+		ct.Phone = c.Line(p+"phone", "A phone number", ct.Phone, maxPhone, false)
 		if ct.Phone != "" && !validPhone(ct.Phone) {
-			c.add(p+"phone", "Enter a phone number with digits, spaces and + ( ) - . only, such as +1 617 555 0100.")
+			c.Add(p+"phone", "Enter a phone number with digits, spaces and + ( ) - . only, such as +1 617 555 0100.")
 		}
 		if code, ok := parseValue(ct.Role, contactRoles()); ok {
 			ct.Role = code
 		} else if strings.TrimSpace(ct.Role) == "" {
-			c.add(p+"role", "Choose the contact's role: %s.", labelList(contactRoles()))
+			c.Add(p+"role", "Choose the contact's role: %s.", labelList(contactRoles()))
 		} else {
-			c.add(p+"role", "%q is not a contact role: choose %s.", text.Shorten(ct.Role, 60), labelList(contactRoles()))
+			c.Add(p+"role", "%q is not a contact role: choose %s.", text.Shorten(ct.Role, 60), labelList(contactRoles()))
 		}
 		out = append(out, ct)
 	}
@@ -271,7 +229,7 @@ func (c *checker) contacts(in []Contact) []Contact {
 
 func (s *Service) fourthParties(ctx context.Context, c *checker, domain, self string, in []FourthParty) ([]FourthParty, error) {
 	if len(in) > MaxFourthParties {
-		c.add("fourth_parties", "A vendor can list at most %d fourth parties.", MaxFourthParties)
+		c.Add("fourth_parties", "A vendor can list at most %d fourth parties.", MaxFourthParties)
 		return in, nil
 	}
 	out := []FourthParty{}
@@ -279,18 +237,18 @@ func (s *Service) fourthParties(ctx context.Context, c *checker, domain, self st
 		p := fmt.Sprintf("fourth_parties.%d.", i)
 		fp.VendorID = strings.TrimSpace(fp.VendorID)
 		if fp.VendorID == "" {
-			fp.Name = c.line(p+"name", "Fourth party name", fp.Name, MaxName, true)
+			fp.Name = c.Line(p+"name", "Fourth party name", fp.Name, MaxName, true)
 			out = append(out, fp)
 			continue
 		}
 		if fp.VendorID == self {
-			c.add(p+"vendor_id", "A vendor cannot be its own fourth party.")
+			c.Add(p+"vendor_id", "A vendor cannot be its own fourth party.")
 			continue
 		}
 		linked, err := s.Get(ctx, domain, fp.VendorID)
 		switch {
 		case errs.Is(err, errs.NotFound):
-			c.add(p+"vendor_id", "There is no such vendor in the register.")
+			c.Add(p+"vendor_id", "There is no such vendor in the register.")
 		case err != nil:
 			return nil, err
 		default:
@@ -304,19 +262,19 @@ func (s *Service) fourthParties(ctx context.Context, c *checker, domain, self st
 // checkOwner requires an active user on the hospital's staff.
 func (s *Service) checkOwner(ctx context.Context, c *checker, domain, field, id string) error {
 	if s.o.Users == nil {
-		c.add(field, "No user directory is configured, so no owner can be named.")
+		c.Add(field, "No user directory is configured, so no owner can be named.")
 		return nil
 	}
 	u, err := s.o.Users.User(ctx, id)
 	switch {
 	case errs.Is(err, errs.NotFound):
-		c.add(field, "There is no such user.")
+		c.Add(field, "There is no such user.")
 	case err != nil:
 		return err
 	case u.Status != access.Active:
-		c.add(field, "%s's account is disabled; choose an active user.", u.Name)
+		c.Add(field, "%s's account is disabled; choose an active user.", u.Name)
 	case !s.onStaff(u.ID, domain):
-		c.add(field, "There is no such user.") // the same words: other hospitals' staff stay unseen
+		c.Add(field, "There is no such user.") // the same words: other hospitals' staff stay unseen
 	}
 	return nil
 }

@@ -44,8 +44,8 @@ const maxNote = 1000
 // offboarding record, since the vendor keeps its access after all.
 func (s *Service) Transition(ctx context.Context, domain, id string, version int64, to, note string) (Vendor, error) {
 	var c checker
-	note = c.line("note", "The note", note, maxNote, false)
-	if err := c.err(); err != nil {
+	note = c.Line("note", "The note", note, maxNote, false)
+	if err := c.Err(); err != nil {
 		return Vendor{}, err
 	}
 	v, err := s.Get(ctx, domain, id)

@@ -107,7 +107,7 @@ func (s *Service) listQuery(domain string, q Query) (bson.D, bson.D, Query, erro
 	filter := bson.D{{Key: "domain", Value: domain}}
 	if q.Search = strings.Join(strings.Fields(q.Search), " "); q.Search != "" {
 		if !utf8.ValidString(q.Search) || utf8.RuneCountInString(q.Search) > maxSearch {
-			c.add("q", "Search for at most %d characters of a name or registration id.", maxSearch)
+			c.Add("q", "Search for at most %d characters of a name or registration id.", maxSearch)
 		}
 		filter = append(filter, bson.E{Key: "search", Value: bson.M{"$regex": regexp.QuoteMeta(strings.ToLower(q.Search))}})
 	}
@@ -116,20 +116,20 @@ func (s *Service) listQuery(domain string, q Query) (bson.D, bson.D, Query, erro
 	case q.Tier >= 1 && q.Tier <= 3:
 		filter = append(filter, bson.E{Key: "risk.tier", Value: q.Tier})
 	default:
-		c.add("tier", "The tier is 1, 2 or 3.")
+		c.Add("tier", "The tier is 1, 2 or 3.")
 	}
 	if q.Status != "" {
 		if code, ok := parseValue(q.Status, statuses()); ok {
 			filter = append(filter, bson.E{Key: "status", Value: code})
 		} else {
-			c.add("status", "There is no status %q; the statuses are %s.", text.Shorten(q.Status, 40), labelList(statuses()))
+			c.Add("status", "There is no status %q; the statuses are %s.", text.Shorten(q.Status, 40), labelList(statuses()))
 		}
 	}
 	if q.System != "" {
 		if code, ok := parseValue(q.System, systems()); ok {
 			filter = append(filter, bson.E{Key: "systems", Value: code})
 		} else {
-			c.add("system", "There is no system %q; the systems are %s.", text.Shorten(q.System, 40), labelList(systems()))
+			c.Add("system", "There is no system %q; the systems are %s.", text.Shorten(q.System, 40), labelList(systems()))
 		}
 	}
 	switch q.Owner = strings.TrimSpace(q.Owner); {
@@ -137,7 +137,7 @@ func (s *Service) listQuery(domain string, q Query) (bson.D, bson.D, Query, erro
 	case q.Owner == "none":
 		filter = append(filter, bson.E{Key: "owner", Value: ""})
 	case len(q.Owner) > 64:
-		c.add("owner", "There is no such owner.")
+		c.Add("owner", "There is no such owner.")
 	default:
 		filter = append(filter, bson.E{Key: "owner", Value: q.Owner})
 	}
@@ -148,7 +148,7 @@ func (s *Service) listQuery(domain string, q Query) (bson.D, bson.D, Query, erro
 	case "no":
 		filter = append(filter, bson.E{Key: "phi", Value: false})
 	default:
-		c.add("phi", "PHI is yes or no.")
+		c.Add("phi", "PHI is yes or no.")
 	}
 	now := s.now()
 	switch {
@@ -157,7 +157,7 @@ func (s *Service) listQuery(domain string, q Query) (bson.D, bson.D, Query, erro
 	case q.DueWithin > 0 && q.DueWithin <= maxDueDays:
 		filter = append(filter, bson.E{Key: "next_due", Value: bson.M{"$lte": now.AddDate(0, 0, q.DueWithin)}})
 	case q.DueWithin != 0:
-		c.add("due", "Due within is a number of days from 1 to %d.", maxDueDays)
+		c.Add("due", "Due within is a number of days from 1 to %d.", maxDueDays)
 	}
 	if q.Sort == "" {
 		q.Sort = "name"
@@ -169,7 +169,7 @@ func (s *Service) listQuery(domain string, q Query) (bson.D, bson.D, Query, erro
 	}
 	field, ok := sortFields[name]
 	if !ok {
-		c.add("sort", "Sort by name, tier, due, status or updated, with - before it for descending order.")
+		c.Add("sort", "Sort by name, tier, due, status or updated, with - before it for descending order.")
 	}
 	sort := bson.D{{Key: field, Value: dir}}
 	if field != "sort_name" {
@@ -178,19 +178,19 @@ func (s *Service) listQuery(domain string, q Query) (bson.D, bson.D, Query, erro
 	sort = append(sort, bson.E{Key: "_id", Value: dir})
 	switch {
 	case q.Page < 0:
-		c.add("page", "The page number is not valid.")
+		c.Add("page", "The page number is not valid.")
 	case q.Page == 0:
 		q.Page = 1
 	}
 	switch {
 	case q.PerPage < 0:
-		c.add("per_page", "The page size is not valid.")
+		c.Add("per_page", "The page size is not valid.")
 	case q.PerPage == 0:
 		q.PerPage = DefaultPerPage
 	case q.PerPage > MaxPerPage:
 		q.PerPage = MaxPerPage
 	}
-	if err := c.err(); err != nil {
+	if err := c.Err(); err != nil {
 		return nil, nil, q, err
 	}
 	return filter, sort, q, nil
