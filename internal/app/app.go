@@ -25,10 +25,12 @@ import (
 	"dossier/internal/blob"
 	"dossier/internal/config"
 	"dossier/internal/contract"
+	"dossier/internal/document"
 	"dossier/internal/embedded"
 	dhttp "dossier/internal/http"
 	"dossier/internal/notify"
 	"dossier/internal/ratelimit"
+	"dossier/internal/stamp"
 	"dossier/internal/store"
 	"dossier/internal/supplier"
 	"dossier/internal/upload"
@@ -48,6 +50,7 @@ type App struct {
 	Suppliers   *supplier.Service
 	Assessments *assessment.Service
 	Contracts   *contract.Service
+	Documents   *document.Service
 	Notify      *notify.Service
 	Jobs        *notify.Runner
 	Limits      *ratelimit.Limiter
@@ -76,6 +79,7 @@ func Migrations() []store.Migration {
 		{Version: 8, Name: "contracts, BAAs and the contract index", Up: contract.Migrate},
 		{Version: 9, Name: "notices, reminders and job leases", Up: notify.Migrate},
 		{Version: 10, Name: "calendar feed addresses", Up: access.Migrate},
+		{Version: 11, Name: "controlled documents, acknowledgements and controlled copies", Up: document.Migrate},
 	}
 }
 
@@ -118,7 +122,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, version stri
 		Domain: cfg.Domain, SecureCookies: cfg.SecureCookies(), TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL,
 		UploadLimit: cfg.UploadLimit,
 	}, dhttp.Services{Access: a.Access, Authz: a.Authz, Audit: a.Audit, Suppliers: a.Suppliers,
-		Assessments: a.Assessments, Contracts: a.Contracts, Notify: a.Notify, Jobs: a.Jobs, Limits: a.Limits}, log, a.reg, checks, now)
+		Assessments: a.Assessments, Contracts: a.Contracts, Documents: a.Documents, Notify: a.Notify, Jobs: a.Jobs, Limits: a.Limits}, log, a.reg, checks, now)
 	if err != nil {
 		return nil, err
 	}
@@ -300,6 +304,10 @@ func (a *App) openStores(ctx context.Context, cfg config.Config) (err error) {
 		},
 	})
 	a.Contracts.Register(a.Suppliers)
+	a.Documents = document.New(a.DB, document.Options{
+		Files: a.Files, Checker: checker, Audit: a.Audit, Reauth: a.Access, Roles: a.Authz, Members: a.Authz,
+		Stamper: stamp.New(stamp.Options{Log: a.log}), ComplianceRetention: cfg.S3.ComplianceRetention, Log: a.log, Now: a.now,
+	})
 	a.Notify = notify.New(a.DB, notify.Options{Users: a.Access, Mailer: mailer, PublicURL: publicURL(cfg), Log: a.log, Now: a.now})
 	a.Jobs = notify.NewRunner(a.Notify, notify.RunnerOptions{Log: a.log})
 	return a.registerJobs()

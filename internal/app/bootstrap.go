@@ -39,7 +39,8 @@ type Demo struct {
 
 // SeedDemo creates one user per built-in role on an empty database, each
 // with a random password, so a newcomer can try every role, a sample
-// supplier register and assessments in every state. On a database that
+// supplier register, assessments in every state, contracts and controlled
+// documents. On a database that
 // has users it does nothing.
 func (a *App) SeedDemo(ctx context.Context) (Demo, error) {
 	n, err := a.Access.CountUsers(ctx)
@@ -84,6 +85,9 @@ func (a *App) SeedDemo(ctx context.Context) (Demo, error) {
 	}
 	if err := a.Contracts.SeedDemo(ctx, a.cfg.Domain, vendors, actors[authz.RoleLegal]); err != nil {
 		return Demo{}, fmt.Errorf("demo contracts: %w", err)
+	}
+	if err := a.Documents.SeedDemo(ctx, a.cfg.Domain, actors[authz.RoleDocumentController], []audit.Actor{actors[authz.RoleApprover]}); err != nil {
+		return Demo{}, fmt.Errorf("demo documents: %w", err)
 	}
 	// The day's reminders for the demo contracts, so legal has notices at
 	// once. A scheduled run already going (a conflict) sends them instead.

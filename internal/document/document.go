@@ -102,6 +102,7 @@ type Options struct {
 	// ComplianceRetention locks files in compliance mode, which nobody can
 	// shorten or lift; the default is governance mode.
 	ComplianceRetention bool
+	Stamper             Stamper // makes controlled copies; nil: none
 	Log                 *slog.Logger
 	Now                 func() time.Time
 }

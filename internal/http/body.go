@@ -23,7 +23,7 @@ import (
 // uploadRoute matches the routes whose handlers read their body with
 // readUpload, in any letter case and with or without a trailing slash,
 // as Fiber routes them.
-var uploadRoute = regexp.MustCompile(`(?i)^/(q/[^/]+/evidence|vendors/[^/]+/evidence|vendors/[^/]+/offboarding/certificate|vendors/import|contracts/[^/]+/files|api/v1/contracts/[^/]+/files)/?$`)
+var uploadRoute = regexp.MustCompile(`(?i)^/(q/[^/]+/evidence|vendors/[^/]+/evidence|vendors/[^/]+/offboarding/certificate|vendors/import|contracts/[^/]+/files|api/v1/contracts/[^/]+/files|documents/[^/]+/revisions(/[0-9]+/edit)?|api/v1/documents/[^/]+/revisions(/[0-9]+)?)/?$`)
 
 const streamKey = "body-stream"
 

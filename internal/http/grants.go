@@ -25,9 +25,10 @@ func (s *Server) grantRoutes(app *fiber.App) {
 type GrantsView struct {
 	Page
 	Object    string
+	Named     ObjectName // the object as people know it
 	Grants    []GrantRow
-	Groups    []string // groups the object belongs to
-	Members   []string // objects in the group, when Object is a group
+	Groups    []string     // groups the object belongs to
+	Members   []ObjectName // objects in the group, when Object is a group
 	Actions   []string
 	Roles     []authz.Role
 	CanManage bool
@@ -54,11 +55,44 @@ func (s *Server) grantsView(c *fiber.Ctx, object string) (GrantsView, error) {
 	for _, r := range s.authz.GrantsOn(v.Domain, object) {
 		view.Grants = append(view.Grants, GrantRow{Rule: r, Who: s.subjectName(c, r.Subject)})
 	}
+	view.Named = s.objectName(c, object)
 	view.Groups = s.authz.Groups(object, v.Domain)
 	if strings.HasPrefix(object, "group:") {
-		view.Members = s.authz.GroupMembers(object, v.Domain)
+		for _, m := range s.authz.GroupMembers(object, v.Domain) {
+			view.Members = append(view.Members, s.objectName(c, m))
+		}
 	}
 	return view, nil
+}
+
+// ObjectName is a Casbin object with the name people know it by and its
+// page, when it is a vendor, contract or document that exists.
+type ObjectName struct {
+	Object string // "document:7f3a…"
+	Label  string // "ISMS-POL-001 Information security policy"; "" when unknown
+	Link   string // "/documents/7f3a…"; "" when unknown
+}
+
+// objectName looks up what a grant's object is, for the permissions page.
+func (s *Server) objectName(c *fiber.Ctx, object string) ObjectName {
+	n := ObjectName{Object: object}
+	class, id, _ := strings.Cut(object, ":")
+	ctx, domain := c.UserContext(), viewer(c).Domain
+	switch class {
+	case authz.ClassDocument:
+		if d, err := s.documents.Get(ctx, domain, id); err == nil {
+			n.Label, n.Link = d.Number+" "+d.Title, "/documents/"+d.ID
+		}
+	case authz.ClassVendor:
+		if v, err := s.suppliers.Get(ctx, domain, id); err == nil {
+			n.Label, n.Link = v.LegalName, "/vendors/"+v.ID
+		}
+	case authz.ClassContract:
+		if k, err := s.contracts.Get(ctx, domain, id); err == nil {
+			n.Label, n.Link = k.Title+" ("+k.VendorName+")", "/contracts/"+k.ID
+		}
+	}
+	return n
 }
 
 // subjectName shows a grant's subject as people know it.

@@ -19,6 +19,7 @@ import (
 	"dossier/internal/audit"
 	"dossier/internal/authz"
 	"dossier/internal/contract"
+	"dossier/internal/document"
 	"dossier/internal/notify"
 	"dossier/internal/ratelimit"
 	"dossier/internal/supplier"
@@ -55,6 +56,7 @@ type Services struct {
 	Suppliers   *supplier.Service
 	Assessments *assessment.Service
 	Contracts   *contract.Service
+	Documents   *document.Service
 	Notify      *notify.Service    // in-app notices
 	Jobs        *notify.Runner     // scheduled jobs, for their status
 	Limits      *ratelimit.Limiter // rate limits of the vendors' links
@@ -82,6 +84,7 @@ type Server struct {
 	suppliers   *supplier.Service
 	assessments *assessment.Service
 	contracts   *contract.Service
+	documents   *document.Service
 	notify      *notify.Service
 	jobs        *notify.Runner
 	limits      *ratelimit.Limiter
@@ -97,7 +100,7 @@ func New(cfg Config, svc Services, log *slog.Logger, reg *prometheus.Registry, c
 	}
 	s := &Server{cfg: cfg, log: log, views: v, checks: checks, metrics: newMetrics(reg), now: now,
 		access: svc.Access, authz: svc.Authz, audit: svc.Audit, suppliers: svc.Suppliers,
-		assessments: svc.Assessments, contracts: svc.Contracts, notify: svc.Notify, jobs: svc.Jobs, limits: svc.Limits}
+		assessments: svc.Assessments, contracts: svc.Contracts, documents: svc.Documents, notify: svc.Notify, jobs: svc.Jobs, limits: svc.Limits}
 	s.app = fiber.New(fiber.Config{
 		AppName:      "dossier",
 		ErrorHandler: s.handleError,
