@@ -40,6 +40,7 @@ import (
 	"dossier/internal/audit"
 	"dossier/internal/blob"
 	"dossier/internal/errs"
+	"dossier/internal/index"
 	"dossier/internal/store"
 	"dossier/internal/supplier"
 	"dossier/internal/upload"
@@ -103,7 +104,7 @@ type Options struct {
 type Service struct {
 	o         Options
 	contracts *store.Collection
-	buckets   *store.Collection // the contract index (index.go)
+	idx       *index.Index // the contract index (index.go)
 }
 
 // New returns the contracts kept in db. It does no I/O.
@@ -114,7 +115,7 @@ func New(db *store.Store, o Options) *Service {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{o: o, contracts: db.Collection(Collection), buckets: db.Collection(collIndex)}
+	return &Service{o: o, contracts: db.Collection(Collection), idx: newIndex(db)}
 }
 
 // Migrate creates the indexes production MongoDB uses: contracts by
@@ -137,7 +138,7 @@ func Migrate(ctx context.Context, db *store.Store) error {
 	); err != nil {
 		return err
 	}
-	return db.Collection(collIndex).EnsureIndexes(ctx, idx("by_domain"))
+	return newIndex(db).Migrate(ctx)
 }
 
 func (s *Service) now() time.Time { return s.o.Now().UTC().Truncate(time.Millisecond) }

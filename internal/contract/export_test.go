@@ -1,6 +1,12 @@
 package contract
 
-import "context"
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"dossier/internal/index"
+)
 
 // IndexCollection names the index collection, for tests that take the
 // index away.
@@ -21,7 +27,18 @@ func Indexed(ctx context.Context, s *Service, domain string) (map[string]Contrac
 }
 
 // BucketOf names the index bucket a contract's digest lives in.
-func BucketOf(domain, id string) string { return bucketID(domain, id) }
+func BucketOf(domain, id string) string {
+	return index.New(nil, indexFormat, indexBuckets).Bucket(domain, id)
+}
 
 // ParseLine parses one digest line.
-func ParseLine(line string) error { _, err := parseDigest(line); return err }
+func ParseLine(line string) error {
+	id, rest, _ := strings.Cut(line, fieldSep)
+	v, text, _ := strings.Cut(rest, fieldSep)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return err
+	}
+	_, err = parseDigest(id, n, text)
+	return err
+}

@@ -1,15 +1,16 @@
 package document
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"dossier/internal/errs"
-	"dossier/internal/store"
 )
 
 // Ack is a user's acknowledgement that they read a document's effective
@@ -84,7 +85,8 @@ type Task struct {
 // Pending lists the documents user is to acknowledge: those in effect
 // today whose audiences include them (by name, or by a role they hold)
 // and whose effective major version they have not acknowledged. Sorted by
-// number.
+// number. The register index gives the candidates; each one's
+// acknowledgement is then looked up by _id.
 func (s *Service) Pending(ctx context.Context, domain, user string) ([]Task, error) {
 	var roles []string
 	if s.o.Roles != nil {
@@ -93,7 +95,7 @@ func (s *Service) Pending(ctx context.Context, domain, user string) ([]Task, err
 	today := s.today()
 	var todo []Task
 	var majors []int
-	err := store.Each(ctx, s.docs, bson.M{"domain": domain}, func(d Document) error {
+	err := s.entries(ctx, domain, func(d Document) error {
 		if !slices.Contains(d.Audiences.Users, user) && !slices.ContainsFunc(d.Audiences.Roles, func(r string) bool { return slices.Contains(roles, r) }) {
 			return nil
 		}
@@ -106,19 +108,44 @@ func (s *Service) Pending(ctx context.Context, domain, user string) ([]Task, err
 	if err != nil {
 		return nil, err
 	}
+	// One lookup by _id per candidate, a few at a time: the engine answers
+	// reads concurrently (only writes are serialized).
+	done := make([]bool, len(todo))
+	errc := make(chan error, ackLookups)
+	next := make(chan int)
+	for range ackLookups {
+		go func() {
+			var first error
+			for i := range next {
+				if first == nil {
+					done[i], first = s.acked(ctx, domain, todo[i].DocID, majors[i], user)
+				}
+			}
+			errc <- first
+		}()
+	}
+	for i := range todo {
+		next <- i
+	}
+	close(next)
+	for range ackLookups {
+		err = cmp.Or(err, <-errc)
+	}
+	if err != nil {
+		return nil, err
+	}
 	out := []Task{}
 	for i, t := range todo {
-		done, err := s.acked(ctx, domain, t.DocID, majors[i], user)
-		if err != nil {
-			return nil, err
-		}
-		if !done {
+		if !done[i] {
 			out = append(out, t)
 		}
 	}
 	slices.SortFunc(out, func(a, b Task) int { return compareStrings(a.Number, b.Number) })
 	return out, nil
 }
+
+// ackLookups is how many acknowledgement lookups Pending runs at once.
+const ackLookups = 4
 
 // AckRate is how far the acknowledgement of a document's effective
 // revision has got.
@@ -143,19 +170,36 @@ func (s *Service) Rate(ctx context.Context, domain, docID string) (AckRate, erro
 		return AckRate{Missing: []string{}}, nil
 	}
 	users := s.audience(d)
+	done, err := s.ackedBy(ctx, domain, docID, r.Major)
+	if err != nil {
+		return AckRate{}, err
+	}
 	rate := AckRate{Revision: r.Label(), Major: r.Major, Expected: len(users), Missing: []string{}}
 	for _, u := range users {
-		done, err := s.acked(ctx, domain, docID, r.Major, u)
-		if err != nil {
-			return AckRate{}, err
-		}
-		if done {
+		if done[u] {
 			rate.Acknowledged++
 		} else {
 			rate.Missing = append(rate.Missing, u)
 		}
 	}
 	return rate, nil
+}
+
+// ackedBy is who acknowledged major version of a document: one query
+// over the acknowledgements.
+func (s *Service) ackedBy(ctx context.Context, domain, docID string, major int) (map[string]bool, error) {
+	var acks []struct {
+		User string `bson:"user"`
+	}
+	err := s.acks.Find(ctx, bson.M{"domain": domain, "doc_id": docID, "major": major}, &acks, options.Find().SetProjection(bson.M{"user": 1}))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(acks))
+	for _, a := range acks {
+		out[a.User] = true
+	}
+	return out, nil
 }
 
 // audience lists the users who must acknowledge d, sorted.

@@ -42,6 +42,7 @@ import (
 	"dossier/internal/audit"
 	"dossier/internal/blob"
 	"dossier/internal/errs"
+	"dossier/internal/index"
 	"dossier/internal/store"
 	"dossier/internal/upload"
 )
@@ -114,6 +115,7 @@ type Service struct {
 	numbers *store.Collection
 	acks    *store.Collection
 	copies  *store.Collection
+	idx     *index.Index // the register index (index.go)
 }
 
 // New returns the documents kept in db. It does no I/O.
@@ -125,7 +127,7 @@ func New(db *store.Store, o Options) *Service {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{o: o, docs: db.Collection(Collection), numbers: db.Collection(collNumbers),
-		acks: db.Collection(collAcks), copies: db.Collection(collCopies)}
+		acks: db.Collection(collAcks), copies: db.Collection(collCopies), idx: newIndex(db)}
 }
 
 // Migrate creates the indexes production MongoDB uses. Running it again is
@@ -150,7 +152,7 @@ func Migrate(ctx context.Context, db *store.Store) error {
 			return err
 		}
 	}
-	return nil
+	return newIndex(db).Migrate(ctx)
 }
 
 func (s *Service) now() time.Time   { return s.o.Now().UTC().Truncate(time.Millisecond) }
@@ -226,6 +228,7 @@ func (s *Service) save(ctx context.Context, d *Document, version int64) error {
 		return err
 	}
 	d.Version = version + 1
+	s.indexed(ctx, *d)
 	return nil
 }
 

@@ -167,19 +167,26 @@ type SweepResult struct {
 // it superseded (with its retention); an effective revision's file
 // retention is topped up a year before it would fall short of six years
 // past today (a policy may stay in effect longer than any retention set
-// when it was stored); and the stored next-review date is brought up to
-// date.
+// when it was stored); the stored next-review date is brought up to
+// date; and the register index is rebuilt from the documents read.
 func (s *Service) Sweep(ctx context.Context, domain string) (SweepResult, error) {
 	var res SweepResult
 	today := s.today()
 	var ids []string
+	var index rebuild // the register index, rebuilt from what is read
 	err := store.Each(ctx, s.docs, bson.M{"domain": domain}, func(d Document) error {
+		if err := index.add(d); err != nil {
+			return err
+		}
 		if s.sweepDue(d, today) {
 			ids = append(ids, d.ID)
 		}
 		return nil
 	})
 	if err != nil {
+		return res, err
+	}
+	if err := index.put(ctx, s); err != nil { // lines written since by newer saves are kept
 		return res, err
 	}
 	var first error

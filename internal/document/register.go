@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 
 	"dossier/internal/audit"
 	"dossier/internal/errs"
-	"dossier/internal/store"
 	"dossier/internal/text"
 )
 
@@ -120,6 +118,7 @@ func (s *Service) Create(ctx context.Context, domain string, f Fields) (Document
 		s.release(ctx, domain, d.Number, d.ID)
 		return Document{}, err
 	}
+	s.indexed(ctx, d)
 	return d, s.record(ctx, "document.create", domain, d.ID, map[string]string{
 		"number": d.Number, "type": string(d.Type), "title": text.Shorten(d.Title, 200), "owner": d.Owner})
 }
@@ -184,173 +183,4 @@ func changes(old, d Document) map[string]string {
 	}
 	out["changed"] = strings.Join(names, ",")
 	return out
-}
-
-// ReviewDue filters by periodic review.
-const (
-	DueSoonFilter = "due_soon" // next review within Query.DueWithin days (default 30)
-	OverdueFilter = "overdue"  // next review date passed
-)
-
-// Sight is how much of one document a reader may see; the HTTP layer
-// decides it with Casbin.
-type Sight int
-
-// Sights.
-const (
-	Hidden        Sight = iota // not listed
-	EffectiveOnly              // staff: only the revision in effect today, of a document not retired
-	Whole                      // every revision and state
-)
-
-// Query filters and pages the register.
-type Query struct {
-	Search    string                // in the number and title, any letter case
-	Type      Type                  // "": any
-	Owner     string                // user id; "": any
-	State     State                 // a document matches when one of its revisions is in this state today; Retired also matches retired documents
-	ReviewDue string                // "", DueSoonFilter or OverdueFilter
-	DueWithin int                   // days, for DueSoonFilter; 0: 30
-	Sort      string                // "number" (default), "title", "type", "owner", "state", "effective", "next_review"; "-" reverses
-	Page      int                   // from 1
-	PerPage   int                   // 0: DefaultPerPage; at most MaxPerPage
-	Sight     func(id string) Sight // nil: Whole for every document
-}
-
-// Row is one document in the register.
-type Row struct {
-	ID             string         `json:"id"`
-	Number         string         `json:"number"`
-	Title          string         `json:"title"`
-	Type           Type           `json:"type"`
-	Owner          string         `json:"owner"`
-	Classification Classification `json:"classification"`
-	Effective      string         `json:"effective"`      // label ("2.0") of the revision in effect today; "" none
-	EffectiveFrom  time.Time      `json:"effective_from"` // its effective date
-	Latest         string         `json:"latest"`         // the newest revision's label; for EffectiveOnly rows, the effective one
-	LatestState    State          `json:"latest_state"`   // its state today
-	InReview       int            `json:"in_review"`      // revisions in review (0 for EffectiveOnly rows)
-	NextReview     time.Time      `json:"next_review"`    // zero when nothing is in effect
-	Retired        bool           `json:"retired"`
-	UpdatedAt      time.Time      `json:"updated_at"`
-	Version        int64          `json:"version"`
-}
-
-// Counts are the visible documents matching every filter but State and
-// ReviewDue, for the register's tabs.
-type Counts struct {
-	All       int `json:"all"`
-	Draft     int `json:"draft"`
-	InReview  int `json:"in_review"`
-	Approved  int `json:"approved"`
-	Effective int `json:"effective"`
-	DueSoon   int `json:"due_soon"`
-	Overdue   int `json:"overdue"`
-	Retired   int `json:"retired"`
-}
-
-// Page is one page of the register.
-type Page struct {
-	Rows      []Row      `json:"rows"`
-	Counts    Counts     `json:"counts"`
-	Documents []Document `json:"-"` // provisional, until the register index lands
-	Total     int        `json:"total"`
-	Page      int        `json:"page"`
-	PerPage   int        `json:"per_page"`
-}
-
-// List returns one page of the domain's register, sorted by number.
-func (s *Service) List(ctx context.Context, domain string, q Query) (Page, error) {
-	if q.Page < 1 {
-		q.Page = 1
-	}
-	if q.PerPage <= 0 {
-		q.PerPage = DefaultPerPage
-	}
-	q.PerPage = min(q.PerPage, MaxPerPage)
-	if q.DueWithin <= 0 {
-		q.DueWithin = 30
-	}
-	search := strings.ToLower(strings.TrimSpace(q.Search))
-	today := s.today()
-	var all []Document
-	var rows []Row
-	err := store.Each(ctx, s.docs, bson.M{"domain": domain}, func(d Document) error {
-		sight := Whole
-		if q.Sight != nil {
-			sight = q.Sight(d.ID)
-		}
-		eff, inEffect := d.EffectiveOn(today)
-		if sight == Hidden || sight == EffectiveOnly && !inEffect {
-			return nil
-		}
-		if q.Type != "" && d.Type != q.Type || q.Owner != "" && d.Owner != q.Owner {
-			return nil
-		}
-		if search != "" && !strings.Contains(strings.ToLower(d.Number+" "+d.Title), search) {
-			return nil
-		}
-		if q.State != "" && !d.inState(q.State, today) || sight == EffectiveOnly && q.State != "" && q.State != Effective {
-			return nil
-		}
-		switch next := d.nextReview(today); q.ReviewDue {
-		case DueSoonFilter:
-			if next.IsZero() || next.Before(today) || next.After(today.AddDate(0, 0, q.DueWithin)) {
-				return nil
-			}
-		case OverdueFilter:
-			if next.IsZero() || !next.Before(today) {
-				return nil
-			}
-		}
-		row := Row{ID: d.ID, Number: d.Number, Title: d.Title, Type: d.Type, Owner: d.Owner, Classification: d.Classification,
-			NextReview: d.nextReview(today), Retired: d.Retired != nil, UpdatedAt: d.UpdatedAt, Version: d.Version}
-		if inEffect {
-			row.Effective, row.EffectiveFrom, row.Latest, row.LatestState = eff.Label(), eff.EffectiveFrom, eff.Label(), Effective
-		}
-		if l, ok := d.Latest(); ok && sight == Whole {
-			row.Latest, row.LatestState = l.Label(), l.State
-			for _, r := range d.Revisions {
-				if r.State == InReview {
-					row.InReview++
-				}
-			}
-		}
-		all = append(all, d)
-		rows = append(rows, row)
-		return nil
-	})
-	if err != nil {
-		return Page{}, err
-	}
-	slices.SortFunc(all, func(a, b Document) int { return strings.Compare(a.Number, b.Number) })
-	slices.SortFunc(rows, func(a, b Row) int { return strings.Compare(a.Number, b.Number) })
-	p := Page{Total: len(all), Page: q.Page, PerPage: q.PerPage, Documents: []Document{}, Rows: []Row{}, Counts: Counts{All: len(rows)}}
-	if from := (q.Page - 1) * q.PerPage; from < len(all) {
-		p.Documents = all[from:min(from+q.PerPage, len(all))]
-		p.Rows = rows[from:min(from+q.PerPage, len(all))]
-	}
-	return p, nil
-}
-
-// inState reports whether one of d's revisions is in state on day (the
-// effective one computed for the day), or, for Retired, d is retired.
-func (d Document) inState(st State, day time.Time) bool {
-	if st == Retired && d.Retired != nil {
-		return true
-	}
-	eff, ok := d.EffectiveOn(day)
-	for _, r := range d.Revisions {
-		got := r.State
-		switch {
-		case ok && r.N == eff.N:
-			got = Effective
-		case r.State == Effective:
-			got = Superseded // switched on a day Sweep has not yet recorded
-		}
-		if got == st {
-			return true
-		}
-	}
-	return false
 }

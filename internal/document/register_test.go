@@ -142,38 +142,6 @@ func TestUpdate(t *testing.T) {
 	})
 }
 
-func TestList(t *testing.T) {
-	e := newEnv(t)
-	for _, n := range []string{"ISMS-POL-003", "ISMS-POL-001", "ISMS-PRO-001", "ISMS-POL-002"} {
-		f := policy(n)
-		if n == "ISMS-PRO-001" {
-			f.Type, f.Title, f.Owner = document.Procedure, "Supplier security procedure", approver1
-		}
-		e.mustCreate(t, f)
-	}
-	p, err := e.svc.List(as(staff1), domain, document.Query{PerPage: 2, Page: 2})
-	if err != nil || p.Total != 4 || len(p.Documents) != 2 || p.Documents[0].Number != "ISMS-POL-003" {
-		t.Fatalf("page %+v %v", p, err)
-	}
-	for name, tc := range map[string]struct {
-		q    document.Query
-		want int
-	}{
-		"Search":  {document.Query{Search: "supplier"}, 1},
-		"Type":    {document.Query{Type: document.Policy}, 3},
-		"Owner":   {document.Query{Owner: approver1}, 1},
-		"State":   {document.Query{State: document.Effective}, 0},
-		"Overdue": {document.Query{ReviewDue: document.OverdueFilter}, 0},
-	} {
-		t.Run(name, func(t *testing.T) {
-			p, err := e.svc.List(as(staff1), domain, tc.q)
-			if err != nil || p.Total != tc.want {
-				t.Fatalf("total %d, want %d (%v)", p.Total, tc.want, err)
-			}
-		})
-	}
-}
-
 // The embedded engine skips a nested $set whose values match the stored
 // ones under other keys; the document's nested records have fixed keys, so
 // moving a value from one list to the other is written.

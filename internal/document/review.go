@@ -77,34 +77,31 @@ func (s *Service) mayReview(ctx context.Context, d Document) error {
 }
 
 // DueSoon lists the documents whose next review falls within days from
-// today (today included), soonest first.
-func (s *Service) DueSoon(ctx context.Context, domain string, days int) ([]Document, error) {
+// today (today included; 0: 30), soonest first, from the register index.
+func (s *Service) DueSoon(ctx context.Context, domain string, days int) ([]Row, error) {
 	return s.reviewList(ctx, domain, Query{ReviewDue: DueSoonFilter, DueWithin: days})
 }
 
 // Overdue lists the documents whose next review date has passed, most
-// overdue first.
-func (s *Service) Overdue(ctx context.Context, domain string) ([]Document, error) {
+// overdue first, from the register index.
+func (s *Service) Overdue(ctx context.Context, domain string) ([]Row, error) {
 	return s.reviewList(ctx, domain, Query{ReviewDue: OverdueFilter})
 }
 
-func (s *Service) reviewList(ctx context.Context, domain string, q Query) ([]Document, error) {
-	q.PerPage = MaxPerPage
-	var out []Document
-	for q.Page = 1; ; q.Page++ {
-		p, err := s.List(ctx, domain, q)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p.Documents...)
-		if q.Page*q.PerPage >= p.Total {
-			break
-		}
+func (s *Service) reviewList(ctx context.Context, domain string, q Query) ([]Row, error) {
+	q.Sort = "next_review"
+	q, err := checkQuery(q)
+	if err != nil {
+		return nil, err
 	}
-	today := s.today()
-	slices.SortStableFunc(out, func(a, b Document) int { return a.nextReview(today).Compare(b.nextReview(today)) })
-	if out == nil {
-		out = []Document{}
+	items, _, err := s.items(ctx, domain, q)
+	if err != nil {
+		return nil, err
+	}
+	sortItems(items, q.Sort)
+	out := make([]Row, 0, len(items))
+	for _, it := range items {
+		out = append(out, it.row)
 	}
 	return out, nil
 }

@@ -19,7 +19,7 @@ func TestPeriodicReview(t *testing.T) {
 	}
 	list := func(due bool) int {
 		t.Helper()
-		var ds []document.Document
+		var ds []document.Row
 		var err error
 		if due {
 			ds, err = e.svc.DueSoon(as(controller), domain, 30)
