@@ -299,15 +299,10 @@ func benchRevision(d document.Document, n int, effective time.Time) document.Rev
 		Author: controller, AuthorName: "Name of " + controller,
 		CreatedAt: from.AddDate(0, 0, -30), UpdatedAt: from, Round: 1,
 		SubmittedAt: from.AddDate(0, 0, -20), ApprovedAt: from.AddDate(0, 0, -5), EffectiveFrom: from, PublishedBy: controller,
-		LastInEffect: from.AddDate(0, 0, 179), Comments: []document.Comment{}, Signatures: []document.Signature{},
+		LastInEffect: from.AddDate(0, 0, 179), Signatures: []document.Signature{},
 	}
 	if n == benchRevisions {
 		r.State, r.LastInEffect = document.Effective, time.Time{}
-	}
-	for k := range 1 + (n+len(d.Number))%3 {
-		r.Comments = append(r.Comments, document.Comment{By: []string{approver1, approver2, ciso}[k], ByName: "Name of " + []string{approver1, approver2, ciso}[k],
-			At: from.AddDate(0, 0, -15+k), Round: 1,
-			Text: fmt.Sprintf("Section %d: please reference the incident response procedure and state who approves exceptions.", k+2)})
 	}
 	for k, u := range []string{approver1, approver2} {
 		r.Signatures = append(r.Signatures, document.Signature{SignerID: u, SignerName: "Name of " + u, At: from.AddDate(0, 0, -6+k),

@@ -32,6 +32,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -53,6 +55,7 @@ const (
 	collNumbers    = "document_numbers" // one claim per domain|NUMBER (keys.go)
 	collAcks       = "document_acks"
 	collCopies     = "document_copies"
+	collComments   = "document_comments"
 	objectType     = "document"
 	RetentionYears = 6 // 45 CFR 164.316(b)(2)(i)
 )
@@ -110,12 +113,13 @@ type Options struct {
 
 // Service keeps controlled documents.
 type Service struct {
-	o       Options
-	docs    *store.Collection
-	numbers *store.Collection
-	acks    *store.Collection
-	copies  *store.Collection
-	idx     *index.Index // the register index (index.go)
+	o        Options
+	docs     *store.Collection
+	numbers  *store.Collection
+	acks     *store.Collection
+	copies   *store.Collection
+	comments *store.Collection
+	idx      *index.Index // the register index (index.go)
 }
 
 // New returns the documents kept in db. It does no I/O.
@@ -127,7 +131,7 @@ func New(db *store.Store, o Options) *Service {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{o: o, docs: db.Collection(Collection), numbers: db.Collection(collNumbers),
-		acks: db.Collection(collAcks), copies: db.Collection(collCopies), idx: newIndex(db)}
+		acks: db.Collection(collAcks), copies: db.Collection(collCopies), comments: db.Collection(collComments), idx: newIndex(db)}
 }
 
 // Migrate creates the indexes production MongoDB uses. Running it again is
@@ -147,6 +151,7 @@ func Migrate(ctx context.Context, db *store.Store) error {
 		{Collection, []mongo.IndexModel{idx("by_number", "number"), idx("by_owner", "owner"), idx("by_next_review", "next_review")}},
 		{collAcks, []mongo.IndexModel{idx("by_document", "doc_id", "major")}},
 		{collCopies, []mongo.IndexModel{idx("by_document", "doc_id", "at")}},
+		{collComments, []mongo.IndexModel{idx("by_document", "doc_id", "at")}},
 	} {
 		if err := db.Collection(c.coll).EnsureIndexes(ctx, c.models...); err != nil {
 			return err
@@ -201,6 +206,34 @@ func (s *Service) Get(ctx context.Context, domain, id string) (Document, error) 
 	return d, nil
 }
 
+// current reads a document someone is about to change and brings its
+// recorded states to today first: a revision published for a day that has
+// come is recorded effective and the one it replaces superseded (and
+// locked), so every change starts from what is in effect, whether or not
+// the daily sweep has run yet. The caller's save records the switch and
+// audits it.
+func (s *Service) current(ctx context.Context, domain, id string) (Document, error) {
+	d, err := s.Get(ctx, domain, id)
+	if err != nil {
+		return Document{}, err
+	}
+	before := ""
+	for _, r := range d.Revisions {
+		if r.State == Effective {
+			before = r.Label()
+		}
+	}
+	d.Revisions = slices.Clone(d.Revisions)
+	sup, err := s.materialise(ctx, &d, s.today())
+	if err != nil {
+		return Document{}, err
+	}
+	if eff, ok := d.EffectiveOn(s.today()); ok && eff.Label() != before {
+		d.switched = append([]string{eff.Label()}, sup...)
+	}
+	return d, nil
+}
+
 // save writes every field of d under the version the change was based on
 // and moves d to the next version. The document has no optional keys: the
 // revisions array is $set whole, with fixed keys in every record (see
@@ -229,7 +262,15 @@ func (s *Service) save(ctx context.Context, d *Document, version int64) error {
 	}
 	d.Version = version + 1
 	s.indexed(ctx, *d)
-	return nil
+	if len(d.switched) == 0 {
+		return nil
+	}
+	details := map[string]string{"revision": d.switched[0], "effective_from": s.today().Format(time.DateOnly)}
+	if len(d.switched) > 1 {
+		details["superseded"] = strings.Join(d.switched[1:], ",")
+	}
+	d.switched = nil
+	return s.record(ctx, "document.take_effect", d.Domain, d.ID, details)
 }
 
 // versionConflict marks the conflict save returns, so steps that retry on
@@ -243,7 +284,7 @@ func (v versionConflict) Unwrap() error { return v.error }
 // person saw (a comment, a signature bound to the file's SHA-256).
 func (s *Service) retry(ctx context.Context, domain, id string, step func(d *Document) error) (Document, error) {
 	for range 8 {
-		d, err := s.Get(ctx, domain, id)
+		d, err := s.current(ctx, domain, id)
 		if err != nil {
 			return Document{}, err
 		}

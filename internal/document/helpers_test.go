@@ -150,8 +150,14 @@ func (e *env) mustRevise(t testing.TB, d document.Document, major bool, summary 
 	return d, r
 }
 
+// sign signs revision n as user, having read it as it stands.
 func (e *env) sign(d document.Document, n int, user string, meaning document.Meaning, reason string) (document.Document, error) {
-	d, _, err := e.svc.Sign(as(user), domain, d.ID, n, document.SignInput{Meaning: meaning, Reason: reason, Password: "pw-" + user, Code: "123456"})
+	if now, err := e.svc.Get(as(user), domain, d.ID); err == nil {
+		d = now
+	}
+	r, _ := d.Revision(n)
+	d, _, err := e.svc.Sign(as(user), domain, d.ID, n, document.SignInput{Meaning: meaning, Reason: reason,
+		SHA256: r.File.SHA256, Round: r.Round, Password: "pw-" + user, Code: "123456"})
 	return d, err
 }
 

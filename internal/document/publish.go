@@ -49,14 +49,14 @@ func (s *Service) publishable(d Document, n int) error {
 	if !ok {
 		return noRevision(n)
 	}
-	missing := s.missing(d, r)
+	missing := s.missing(d.Domain, r)
 	switch {
 	case r.Scheduled():
 		return errs.E(errs.Conflict, "Revision %s is already published, effective from %s.", r.Label(), r.EffectiveFrom.Format(time.DateOnly))
 	case r.State == Draft && r.Round == 0:
 		return errs.E(errs.Conflict, "Revision %s is a draft: submit it for review and approval first.", r.Label())
 	case (r.State == Draft || r.State == InReview || r.State == Approved) && len(missing) > 0:
-		return errs.E(errs.Conflict, "Revision %s cannot be published: it still needs %s.", r.Label(), strings.Join(missing, "; "))
+		return &MissingError{Revision: r.Label(), Missing: missing}
 	case r.State != Approved:
 		return errs.E(errs.Conflict, "Revision %s is %s; only an approved revision is published.", r.Label(), label(r.State))
 	}
@@ -116,7 +116,12 @@ func (s *Service) materialise(ctx context.Context, d *Document, today time.Time)
 		case r.N == eff.N:
 			r.State = Effective
 		case r.State == Effective:
+			// In effect until the day before its successor, and at least on
+			// the day it took effect (published and superseded the same day).
 			r.State, r.LastInEffect = Superseded, eff.EffectiveFrom.AddDate(0, 0, -1)
+			if r.LastInEffect.Before(r.EffectiveFrom) {
+				r.LastInEffect = r.EffectiveFrom
+			}
 			if err := s.retain(ctx, r, r.LastInEffect); err != nil {
 				return nil, err
 			}
@@ -130,24 +135,37 @@ func (s *Service) materialise(ctx context.Context, d *Document, today time.Time)
 // S3; the caller saves r. Retention is only ever extended, and compliance
 // mode never turns into governance.
 func (s *Service) retain(ctx context.Context, r *Revision, lastDay time.Time) error {
-	until := addMonths(Day(lastDay), 12*RetentionYears)
-	mode := s.mode()
-	if r.File.Mode == string(blob.Compliance) {
-		mode = blob.Compliance
-	}
-	if !r.File.RetainUntil.Before(until) && r.File.Mode == string(mode) || r.File.Key == "" || r.Disposed != nil {
+	if r.Disposed != nil {
 		return nil
 	}
-	if r.File.RetainUntil.After(until) {
-		until = r.File.RetainUntil
+	until := addMonths(Day(lastDay), 12*RetentionYears)
+	for i := range r.PriorFiles {
+		if err := s.lock(ctx, &r.PriorFiles[i], until); err != nil {
+			return err
+		}
+	}
+	return s.lock(ctx, &r.File, until)
+}
+
+// lock extends f's retention in S3 to until; the caller saves f.
+func (s *Service) lock(ctx context.Context, f *File, until time.Time) error {
+	mode := s.mode()
+	if f.Mode == string(blob.Compliance) {
+		mode = blob.Compliance
+	}
+	if !f.RetainUntil.Before(until) && f.Mode == string(mode) || f.Key == "" {
+		return nil
+	}
+	if f.RetainUntil.After(until) {
+		until = f.RetainUntil
 	}
 	if s.o.Files == nil {
 		return noFiles()
 	}
-	if err := s.o.Files.SetRetention(ctx, r.File.Key, r.File.VersionID, blob.Retention{Mode: mode, Until: until}); err != nil {
+	if err := s.o.Files.SetRetention(ctx, f.Key, f.VersionID, blob.Retention{Mode: mode, Until: until}); err != nil {
 		return err
 	}
-	r.File.RetainUntil, r.File.Mode = until, string(mode)
+	f.RetainUntil, f.Mode = until, string(mode)
 	return nil
 }
 
@@ -194,24 +212,10 @@ func (s *Service) Sweep(ctx context.Context, domain string) (SweepResult, error)
 		var switched []string
 		topped := false
 		d, err := s.retry(ctx, domain, id, func(d *Document) error {
-			if !s.sweepDue(*d, today) {
+			if len(d.switched) == 0 && !s.sweepDue(*d, today) {
 				return errNothing
 			}
-			d.Revisions = slices.Clone(d.Revisions)
-			before := ""
-			for _, r := range d.Revisions {
-				if r.State == Effective {
-					before = r.Label()
-				}
-			}
-			sup, err := s.materialise(ctx, d, today)
-			if err != nil {
-				return err
-			}
-			switched, topped = nil, false
-			if eff, ok := d.EffectiveOn(today); ok && eff.Label() != before {
-				switched = append([]string{eff.Label()}, sup...)
-			}
+			switched, topped = d.switched, false
 			for i := range d.Revisions {
 				r := &d.Revisions[i]
 				if r.State == Effective && r.File.RetainUntil.Before(addMonths(today, 12*RetentionYears).AddDate(0, 0, -retentionSlack)) {
@@ -238,14 +242,7 @@ func (s *Service) Sweep(ctx context.Context, domain string) (SweepResult, error)
 		}
 		sctx := audit.WithActor(ctx, audit.System)
 		if len(switched) > 0 {
-			res.Switched++
-			details := map[string]string{"revision": switched[0], "effective_from": today.Format(time.DateOnly)}
-			if len(switched) > 1 {
-				details["superseded"] = strings.Join(switched[1:], ",")
-			}
-			if err := s.record(sctx, "document.take_effect", domain, d.ID, details); err != nil {
-				return res, err
-			}
+			res.Switched++ // save audited it
 		}
 		if topped {
 			res.Retention++
@@ -367,20 +364,19 @@ func (s *Service) Dispose(ctx context.Context, domain, id string, version int64,
 	if s.o.Files == nil {
 		return Document{}, noFiles()
 	}
-	d, err := s.Get(ctx, domain, id)
+	d, err := s.current(ctx, domain, id)
 	if err != nil {
 		return Document{}, err
 	}
 	if d.Version != version {
 		return Document{}, conflict()
 	}
-	d.Revisions = slices.Clone(d.Revisions)
 	r := d.rev(n)
 	if r == nil {
 		return Document{}, noRevision(n)
 	}
 	actor := audit.ActorFrom(ctx)
-	if !s.eligible(actor.ID, d) {
+	if !s.eligible(actor.ID, d.Domain, d.Approval) {
 		return Document{}, errs.E(errs.Forbidden, "Disposing of a revision's file needs an approver of %s: %s.", d.Number, describeRule(d.Approval))
 	}
 	today := s.today()
@@ -405,6 +401,11 @@ func (s *Service) Dispose(ctx context.Context, domain, id string, version int64,
 		return Document{}, err
 	}
 	delErr := s.o.Files.Delete(ctx, file.Key, file.VersionID)
+	for _, f := range r.PriorFiles {
+		if err := s.o.Files.Delete(ctx, f.Key, f.VersionID); err != nil && delErr == nil {
+			delErr = err
+		}
+	}
 	details := map[string]string{"revision": r.Label(), "sha256": file.SHA256, "reason": text.Shorten(reason, 500)}
 	if delErr != nil {
 		details["not_deleted"] = "true"

@@ -261,3 +261,62 @@ func TestSweepTopsUpRetention(t *testing.T) {
 	}
 	e.audit.Last(t, "document.retention")
 }
+
+// A revision published and superseded on the same day was in effect that
+// day: its retention runs from then, not from the day before.
+func TestSupersededSameDay(t *testing.T) {
+	e := newEnv(t)
+	d := e.mustCreate(t, policy("ISMS-POL-001"))
+	d, r1 := e.mustEffective(t, d, false, "First issue")
+	d, r2 := e.mustRevise(t, d, false, "Typo")
+	d = e.mustApprove(t, d, r2.N)
+	d, err := e.svc.Publish(as(controller), domain, d.ID, d.Version, r2.N, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := d.Revision(r1.N); got.State != document.Superseded || !got.LastInEffect.Equal(e.today()) {
+		t.Fatalf("1.0 %s, last in effect %v, want %v", got.State, got.LastInEffect, e.today())
+	}
+}
+
+// A change made on the day a scheduled revision takes effect, before the
+// daily sweep, records the switch first and audits it.
+func TestChangeRecordsScheduledSwitch(t *testing.T) {
+	e := newEnv(t)
+	d := e.mustCreate(t, policy("ISMS-POL-001"))
+	d, _ = e.mustEffective(t, d, false, "First issue")
+	d, r2 := e.mustRevise(t, d, true, "Second issue")
+	d = e.mustApprove(t, d, r2.N)
+	d, err := e.svc.Publish(as(controller), domain, d.ID, d.Version, r2.N, e.today().AddDate(0, 0, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.days(2)
+	f := d.Fields()
+	f.Title = "Information security policy (2026)"
+	if d, err = e.svc.Update(as(controller), domain, d.ID, d.Version, f); err != nil {
+		t.Fatal(err)
+	}
+	if states(d) != "1.0:superseded 2.0:effective" {
+		t.Fatalf("states %s", states(d))
+	}
+	if a := e.audit.Last(t, "document.take_effect"); a.Details["revision"] != "2.0" || a.Details["superseded"] != "1.0" {
+		t.Fatalf("audit %+v", a)
+	}
+}
+
+// A retired document is a record: its register fields no longer change.
+func TestUpdateRetired(t *testing.T) {
+	e := newEnv(t)
+	d := e.mustCreate(t, policy("ISMS-POL-001"))
+	d, _ = e.mustEffective(t, d, false, "First issue")
+	d, err := e.svc.Retire(as(controller), domain, d.ID, d.Version, "Merged into ISMS-POL-000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := d.Fields()
+	f.Title = "Renamed"
+	_, err = e.svc.Update(as(controller), domain, d.ID, d.Version, f)
+	wantCode(t, err, errs.Conflict)
+	wantMessage(t, err, "retired")
+}

@@ -126,12 +126,9 @@ func (s *Service) Create(ctx context.Context, domain string, f Fields) (Document
 // Update saves new register fields over the version the editor opened. A
 // new number is claimed first and the old one given back after.
 func (s *Service) Update(ctx context.Context, domain, id string, version int64, f Fields) (Document, error) {
-	old, err := s.Get(ctx, domain, id)
+	old, err := s.editable(ctx, domain, id, version)
 	if err != nil {
 		return Document{}, err
-	}
-	if old.Version != version {
-		return Document{}, conflict()
 	}
 	var chk checker
 	f = clean(&chk, f)

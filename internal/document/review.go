@@ -11,7 +11,9 @@ import (
 // ReviewInput is the signature of a periodic review that found nothing to
 // change.
 type ReviewInput struct {
-	Reason   string `json:"reason"` // optional note
+	Revision int    `json:"revision"` // the effective revision's N, as shown to the signer
+	SHA256   string `json:"sha256"`   // its file's SHA-256, as shown
+	Reason   string `json:"reason"`   // optional note
 	Password string `json:"password"`
 	Code     string `json:"code"`
 }
@@ -23,6 +25,10 @@ type ReviewInput struct {
 func (s *Service) ReviewedNoChange(ctx context.Context, domain, id string, in ReviewInput) (Document, Signature, error) {
 	var chk checker
 	reason := chk.text("reason", "The note", in.Reason, MaxReason, false)
+	seen := seenFile(&chk, in.SHA256)
+	if in.Revision < 1 {
+		chk.add("revision", "Say which revision you reviewed (the document's page shows it).")
+	}
 	if err := chk.err(); err != nil {
 		return Document{}, Signature{}, err
 	}
@@ -30,7 +36,7 @@ func (s *Service) ReviewedNoChange(ctx context.Context, domain, id string, in Re
 	if err != nil {
 		return Document{}, Signature{}, err
 	}
-	if err := s.mayReview(ctx, d); err != nil {
+	if err := s.mayReview(ctx, d, in.Revision, seen); err != nil {
 		return Document{}, Signature{}, err
 	}
 	name, err := s.reauth(ctx, in.Password, in.Code)
@@ -41,14 +47,15 @@ func (s *Service) ReviewedNoChange(ctx context.Context, domain, id string, in Re
 	var sig Signature
 	var rl string
 	d, err = s.retry(ctx, domain, id, func(d *Document) error {
-		if err := s.mayReview(ctx, *d); err != nil {
+		if err := s.mayReview(ctx, *d, in.Revision, seen); err != nil {
 			return err
 		}
 		eff, _ := d.EffectiveOn(s.today())
 		d.Revisions = slices.Clone(d.Revisions)
 		r := d.rev(eff.N)
-		sig = Signature{SignerID: actor.ID, SignerName: name, At: s.now(), Meaning: ReviewedNoChange, Reason: reason, Round: r.Round, FileSHA256: r.File.SHA256}
-		sig.Digest = signatureDigest(*d, *r, sig)
+		sig = Signature{Domain: d.Domain, Number: d.Number, SignerID: actor.ID, SignerName: name, At: s.now(), Meaning: ReviewedNoChange,
+			Reason: reason, Round: r.Round, FileSHA256: r.File.SHA256}
+		sig.Digest = signatureDigest(d.ID, *r, sig)
 		r.Signatures = append(slices.Clone(r.Signatures), sig)
 		d.LastReviewed, d.UpdatedAt, rl = s.today(), sig.At, r.Label()
 		return nil
@@ -60,7 +67,9 @@ func (s *Service) ReviewedNoChange(ctx context.Context, domain, id string, in Re
 		"revision": rl, "signer": name, "digest": sig.Digest, "next_review": dateOr(d.NextReview, "")})
 }
 
-func (s *Service) mayReview(ctx context.Context, d Document) error {
+// mayReview checks the actor may sign a periodic review of d now, having
+// been shown revision n with the file seen.
+func (s *Service) mayReview(ctx context.Context, d Document, n int, seen string) error {
 	actor := audit.ActorFrom(ctx)
 	eff, ok := d.EffectiveOn(s.today())
 	switch {
@@ -68,9 +77,11 @@ func (s *Service) mayReview(ctx context.Context, d Document) error {
 		return errs.E(errs.Conflict, "Document %s is retired.", d.Number)
 	case !ok:
 		return errs.E(errs.Conflict, "Document %s has no revision in effect to review.", d.Number)
+	case eff.N != n || eff.File.SHA256 != seen:
+		return errs.E(errs.Conflict, "Revision %s is in effect now, not the one you reviewed; read it before signing.", eff.Label())
 	case actor.ID == eff.Author:
 		return errs.E(errs.Forbidden, "You wrote revision %s, so another approver must sign its review (segregation of duties).", eff.Label())
-	case !s.eligible(actor.ID, d):
+	case !s.eligible(actor.ID, d.Domain, d.Approval):
 		return errs.E(errs.Forbidden, "You are not an approver of %s: its approval rule names %s.", d.Number, describeRule(d.Approval))
 	}
 	return nil

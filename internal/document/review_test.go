@@ -43,15 +43,15 @@ func TestPeriodicReview(t *testing.T) {
 		t.Fatalf("due soon %d, overdue %d", list(true), list(false))
 	}
 	t.Run("ErrAuthor", func(t *testing.T) {
-		_, _, err := e.svc.ReviewedNoChange(as(controller), domain, d.ID, document.ReviewInput{Password: "pw-" + controller, Code: "123456"})
+		_, _, err := e.svc.ReviewedNoChange(as(controller), domain, d.ID, document.ReviewInput{Revision: r.N, SHA256: r.File.SHA256, Password: "pw-" + controller, Code: "123456"})
 		wantCode(t, err, errs.Forbidden)
 	})
 	t.Run("ErrBadCode", func(t *testing.T) {
-		_, _, err := e.svc.ReviewedNoChange(as(approver1), domain, d.ID, document.ReviewInput{Password: "pw-" + approver1, Code: "000000"})
+		_, _, err := e.svc.ReviewedNoChange(as(approver1), domain, d.ID, document.ReviewInput{Revision: r.N, SHA256: r.File.SHA256, Password: "pw-" + approver1, Code: "000000"})
 		wantCode(t, err, errs.Unauthorized)
 	})
 	t.Run("OK", func(t *testing.T) {
-		got, sig, err := e.svc.ReviewedNoChange(as(approver1), domain, d.ID, document.ReviewInput{Reason: "Still accurate", Password: "pw-" + approver1, Code: "123456"})
+		got, sig, err := e.svc.ReviewedNoChange(as(approver1), domain, d.ID, document.ReviewInput{Revision: r.N, SHA256: r.File.SHA256, Reason: "Still accurate", Password: "pw-" + approver1, Code: "123456"})
 		if err != nil {
 			t.Fatal(err)
 		}

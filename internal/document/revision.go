@@ -61,7 +61,8 @@ func (s *Service) NewRevision(ctx context.Context, domain, id string, version in
 	actor := audit.ActorFrom(ctx)
 	now := s.now()
 	r := Revision{N: n, Major: major, Minor: minor, State: Draft, Format: format, File: file, ChangeSummary: summary,
-		Author: actor.ID, AuthorName: actor.Name, CreatedAt: now, UpdatedAt: now, Comments: []Comment{}, Signatures: []Signature{}}
+		Author: actor.ID, AuthorName: actor.Name, CreatedAt: now, UpdatedAt: now,
+		Rule: ApprovalRule{Approvers: []string{}, Roles: []string{}}, Signatures: []Signature{}, PriorFiles: []File{}}
 	d.Revisions = append(slices.Clone(d.Revisions), r)
 	d.UpdatedAt = now
 	if err := s.save(ctx, &d, version); err != nil {
@@ -103,6 +104,11 @@ func (s *Service) EditDraft(ctx context.Context, domain, id string, version int6
 	}
 	d.Revisions = slices.Clone(d.Revisions)
 	r = d.rev(n)
+	if len(r.Signatures) > 0 {
+		// The rejection was signed on this file: keep it, and its retention,
+		// with the revision.
+		r.PriorFiles = append(slices.Clone(r.PriorFiles), r.File)
+	}
 	r.File, r.Format, r.ChangeSummary, r.UpdatedAt = file, format, summary, s.now()
 	d.UpdatedAt = r.UpdatedAt
 	if err := s.save(ctx, &d, version); err != nil {
@@ -129,6 +135,7 @@ func (s *Service) Submit(ctx context.Context, domain, id string, version int64, 
 	}
 	now := s.now()
 	r.State, r.Round, r.SubmittedAt, r.UpdatedAt = InReview, r.Round+1, now, now
+	r.Rule = ApprovalRule{Approvers: append([]string{}, d.Approval.Approvers...), Roles: append([]string{}, d.Approval.Roles...), Required: d.Approval.Required}
 	d.UpdatedAt = now
 	if err := s.save(ctx, &d, version); err != nil {
 		return Document{}, err
@@ -167,7 +174,7 @@ func (s *Service) OpenRevision(ctx context.Context, domain, id string, n int) (R
 // editable reads a document a person is about to change, at the version
 // they saw.
 func (s *Service) editable(ctx context.Context, domain, id string, version int64) (Document, error) {
-	d, err := s.Get(ctx, domain, id)
+	d, err := s.current(ctx, domain, id)
 	if err != nil {
 		return Document{}, err
 	}

@@ -97,19 +97,38 @@ type Audiences struct {
 	Users []string `bson:"users" json:"users"`
 }
 
-// Comment is a reviewer's remark on a revision.
+// Comment kinds.
+const (
+	KindComment   = "comment"   // a reviewer's remark
+	KindRejection = "rejection" // an approver's reason for rejecting
+)
+
+// Comment is a reviewer's remark on a revision, or an approver's reason
+// for rejecting it. Comments are records of their own (document_comments),
+// added without touching the document, so a review never makes someone
+// editing the document start again.
 type Comment struct {
-	By     string    `bson:"by" json:"by"`
-	ByName string    `bson:"by_name" json:"by_name"`
-	At     time.Time `bson:"at" json:"at"`
-	Round  int       `bson:"round" json:"round"` // the review round it was made in
-	Text   string    `bson:"text" json:"text"`
+	ID       string    `bson:"_id" json:"id"`
+	Domain   string    `bson:"domain" json:"-"`
+	DocID    string    `bson:"doc_id" json:"doc_id"`
+	Revision int       `bson:"revision" json:"revision"` // the revision's N
+	Round    int       `bson:"round" json:"round"`       // the review round it was made in
+	Kind     string    `bson:"kind" json:"kind"`         // KindComment or KindRejection
+	By       string    `bson:"by" json:"by"`
+	ByName   string    `bson:"by_name" json:"by_name"`
+	At       time.Time `bson:"at" json:"at"`
+	Text     string    `bson:"text" json:"text"`
 }
 
 // Signature is an electronic signature on a revision: who (id and printed
 // name), when, what it means, and the SHA-256 of the file signed, bound
-// together by Digest (see Verify).
+// together with the document's number and domain as they were at signing
+// by Digest (see Verify). An approval fills one slot of the revision's
+// rule.
 type Signature struct {
+	Domain     string    `bson:"domain" json:"-"`
+	Number     string    `bson:"number" json:"number"` // the document's number when signed
+	Slot       string    `bson:"slot" json:"slot"`     // approvals: "approver:<id>", "role:<name>" or "any"
 	SignerID   string    `bson:"signer_id" json:"signer_id"`
 	SignerName string    `bson:"signer_name" json:"signer_name"`
 	At         time.Time `bson:"at" json:"at"`
@@ -145,27 +164,28 @@ type Disposal struct {
 // it is submitted for review; its state, comments and signatures change
 // with the document.
 type Revision struct {
-	N             int         `bson:"n" json:"n"` // 1, 2, 3… in creation order
-	Major         int         `bson:"major" json:"major"`
-	Minor         int         `bson:"minor" json:"minor"`
-	State         State       `bson:"state" json:"state"`
-	Format        Format      `bson:"format" json:"format"`
-	File          File        `bson:"file" json:"file"`
-	ChangeSummary string      `bson:"change_summary" json:"change_summary"`
-	Author        string      `bson:"author" json:"author"`
-	AuthorName    string      `bson:"author_name" json:"author_name"`
-	CreatedAt     time.Time   `bson:"created_at" json:"created_at"`
-	UpdatedAt     time.Time   `bson:"updated_at" json:"updated_at"`
-	Round         int         `bson:"round" json:"round"` // review rounds started; signatures count in the current one
-	SubmittedAt   time.Time   `bson:"submitted_at" json:"submitted_at"`
-	ApprovedAt    time.Time   `bson:"approved_at" json:"approved_at"`
-	EffectiveFrom time.Time   `bson:"effective_from" json:"effective_from"` // set when published (a day)
-	PublishedBy   string      `bson:"published_by" json:"published_by"`
-	LastInEffect  time.Time   `bson:"last_in_effect" json:"last_in_effect"` // superseded or retired: its last day in effect
-	RetiredOn     time.Time   `bson:"retired_on" json:"retired_on"`         // retired: the day
-	Comments      []Comment   `bson:"comments" json:"comments"`
-	Signatures    []Signature `bson:"signatures" json:"signatures"`
-	Disposed      *Disposal   `bson:"disposed" json:"disposed"`
+	N             int          `bson:"n" json:"n"` // 1, 2, 3… in creation order
+	Major         int          `bson:"major" json:"major"`
+	Minor         int          `bson:"minor" json:"minor"`
+	State         State        `bson:"state" json:"state"`
+	Format        Format       `bson:"format" json:"format"`
+	File          File         `bson:"file" json:"file"`
+	ChangeSummary string       `bson:"change_summary" json:"change_summary"`
+	Author        string       `bson:"author" json:"author"`
+	AuthorName    string       `bson:"author_name" json:"author_name"`
+	CreatedAt     time.Time    `bson:"created_at" json:"created_at"`
+	UpdatedAt     time.Time    `bson:"updated_at" json:"updated_at"`
+	Round         int          `bson:"round" json:"round"` // review rounds started; signatures count in the current one
+	SubmittedAt   time.Time    `bson:"submitted_at" json:"submitted_at"`
+	ApprovedAt    time.Time    `bson:"approved_at" json:"approved_at"`
+	EffectiveFrom time.Time    `bson:"effective_from" json:"effective_from"` // set when published (a day)
+	PublishedBy   string       `bson:"published_by" json:"published_by"`
+	LastInEffect  time.Time    `bson:"last_in_effect" json:"last_in_effect"` // superseded or retired: its last day in effect
+	RetiredOn     time.Time    `bson:"retired_on" json:"retired_on"`         // retired: the day
+	Rule          ApprovalRule `bson:"rule" json:"rule"`                     // the document's rule when submitted; it decides this revision's approval
+	Signatures    []Signature  `bson:"signatures" json:"signatures"`
+	PriorFiles    []File       `bson:"prior_files" json:"prior_files"` // files replaced after someone signed them, kept with their signatures
+	Disposed      *Disposal    `bson:"disposed" json:"disposed"`
 }
 
 // Label is the revision number: "2.1".
@@ -218,6 +238,10 @@ type Document struct {
 	CreatedAt       time.Time      `bson:"created_at" json:"created_at"`
 	UpdatedAt       time.Time      `bson:"updated_at" json:"updated_at"`
 	Version         int64          `bson:"version" json:"version"`
+
+	// switched is the switch current recorded and save audits: the
+	// revision that took effect, then those it superseded.
+	switched []string
 }
 
 // Revision returns revision n.
