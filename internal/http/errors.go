@@ -62,7 +62,8 @@ type errorBody struct {
 		Code      string            `json:"code"`
 		Message   string            `json:"message"`
 		Field     string            `json:"field,omitempty"`
-		Fields    map[string]string `json:"fields,omitempty"` // every invalid field with its message
+		Fields    map[string]string `json:"fields,omitempty"`  // every invalid field with its message
+		Missing   []string          `json:"missing,omitempty"` // what a step still needs (approvals before publishing)
 		RequestID string            `json:"request_id,omitempty"`
 	} `json:"error"`
 }
@@ -91,13 +92,14 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		if errors.As(err, &many) {
 			body.Error.Fields = many.ByField()
 		}
+		body.Error.Missing = missingItems(err)
 		return c.Status(st).JSON(body)
 	}
 	page := s.page(c, headingFor(st))
 	if strings.HasPrefix(c.Path(), "/q/") { // a vendor's link: no staff navigation
 		page = s.linkPageFor(c, headingFor(st))
 	}
-	view := ErrorView{Page: page, Heading: headingFor(st), Message: msg}
+	view := ErrorView{Page: page, Heading: headingFor(st), Message: msg, Missing: missingItems(err)}
 	if code == errs.Internal || code == errs.Unavailable {
 		view.RequestID = rid
 	}
@@ -110,6 +112,7 @@ type ErrorView struct {
 	Page
 	Heading   string
 	Message   string
+	Missing   []string // what the step still needs, listed under the message
 	RequestID string
 }
 
@@ -160,4 +163,14 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%d KiB", n>>10)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// missingItems lists what an error says a step still needs, such as the
+// approvals a revision lacks before it is published (document.MissingError).
+func missingItems(err error) []string {
+	var m interface{ Items() []string }
+	if errors.As(err, &m) {
+		return m.Items()
+	}
+	return nil
 }

@@ -173,6 +173,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.vendorAPIRoutes(api)
 	s.assessmentAPIRoutes(api)
 	s.contractAPIRoutes(api)
+	s.documentAPIRoutes(api)
 	s.noticeRoutes(app, api)
 	api.Use(s.apiNotFound)
 
