@@ -223,3 +223,23 @@ func compareStrings(a, b string) int {
 	}
 	return 0
 }
+
+// AckStatus tells where user stands with the revision of d in effect
+// today: whether its audiences include them, and their acknowledgement of
+// its major version when they gave one (nil otherwise, and when nothing is
+// in effect).
+func (s *Service) AckStatus(ctx context.Context, d Document, user string) (inAudience bool, ack *Ack, err error) {
+	inAudience = slices.Contains(s.audience(d), user)
+	r, ok := d.EffectiveOn(s.today())
+	if !ok {
+		return inAudience, nil, nil
+	}
+	var a Ack
+	switch err := s.acks.Get(ctx, bson.M{"_id": ackID(d.Domain, d.ID, r.Major, user)}, &a); {
+	case errs.Is(err, errs.NotFound):
+		return inAudience, nil, nil
+	case err != nil:
+		return inAudience, nil, err
+	}
+	return inAudience, &a, nil
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"dossier/internal/authz"
+	"dossier/internal/document"
 	"dossier/internal/errs"
 	"dossier/internal/supplier"
 )
@@ -80,6 +81,7 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 // HomeView is the home page: for a signed-in person, a summary of the
 // areas their roles open.
 type HomeView struct {
+	ToRead []document.Task // documents in effect the viewer is to read and acknowledge
 	Page
 	Ready     bool
 	Suppliers *supplier.Counts // nil when the viewer may not see the register
@@ -94,6 +96,18 @@ func (s *Server) home(c *fiber.Ctx) error {
 			return err
 		}
 		view.Suppliers = &counts
+	}
+	if v := viewer(c); v != nil {
+		tasks, err := s.documents.Pending(c.UserContext(), v.Domain, v.User.ID)
+		if err != nil {
+			return err
+		}
+		sight := s.documentSights(c)
+		for _, t := range tasks {
+			if sight(t.DocID) != document.Hidden && s.canDocument(c, t.DocID, authz.Acknowledge) {
+				view.ToRead = append(view.ToRead, t)
+			}
+		}
 	}
 	return s.render(c, "home", view)
 }

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ var pages = []string{"home", "status", "error",
 	"assessments", "assessment", "assessment_send", "evidence", "questionnaires", "questionnaire_preview",
 	"link",
 	"contracts", "contract", "contract_form", "baa_gaps",
+	"documents", "document", "document_form", "document_revision", "document_upload", "document_diff",
 	"notices"}
 
 // Page is what the layout needs; every view-model embeds it.
@@ -125,6 +127,8 @@ func parseViews(files fs.FS) (*views, error) {
 			return t.UTC().Format("2 Jan 2006")
 		},
 		"join": strings.Join,
+		// has reports whether a list of strings holds one.
+		"has": func(list []string, s string) bool { return slices.Contains(list, s) },
 		// outcome and kind name an assessment's outcome and an evidence kind.
 		"outcome": assessment.OutcomeLabel,
 		"kind":    assessment.KindLabel,
@@ -184,6 +188,9 @@ func (s *Server) page(c *fiber.Ctx, title string) Page {
 	}
 	if s.can(c, authz.View, authz.Every(authz.ClassContract)) {
 		nav = append(nav, NavItem{Label: "Contracts", Href: "/contracts"})
+	}
+	if s.can(c, authz.View, authz.Every(authz.ClassDocument)) {
+		nav = append(nav, NavItem{Label: "Documents", Href: "/documents"})
 	}
 	if s.can(c, authz.View, authz.Every(authz.ClassUser)) {
 		nav = append(nav, NavItem{Label: "Users", Href: "/admin/users"})

@@ -163,6 +163,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.vendorRoutes(app)
 	s.assessmentRoutes(app)
 	s.contractRoutes(app)
+	s.documentRoutes(app)
 	s.linkRoutes(app)
 
 	api := app.Group("/api/v1")
