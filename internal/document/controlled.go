@@ -58,9 +58,9 @@ func (s *Service) ControlledCopy(ctx context.Context, domain, id string) (Copy, 
 	}
 	defer os.Remove(src)
 	actor := audit.ActorFrom(ctx)
-	issuedTo := actor.Name
-	if issuedTo == "" {
-		issuedTo = actor.ID
+	issuedTo := s.name(actor.ID) // their printed name
+	if issuedTo == actor.ID && actor.Name != "" {
+		issuedTo = actor.Name
 	}
 	var out bytes.Buffer
 	if _, err := s.o.Stamper.Stamp(ctx, src, &out, stampCopy(d, r, issuedTo, s.now())); err != nil {

@@ -321,7 +321,7 @@ func TestDocumentAPI(t *testing.T) {
 			t.Fatalf("%d pages: no approvals page", len(texts))
 		}
 		for i, text := range texts {
-			for _, want := range []string{"Controlled copy", "ISMS-POL-001 rev 1.0", "effective " + dueIn(0), staff.Email, "uncontrolled when printed"} {
+			for _, want := range []string{"Controlled copy", "ISMS-POL-001 rev 1.0", "effective " + dueIn(0), "issued to " + staff.Name, "uncontrolled when printed"} {
 				if !strings.Contains(text, want) {
 					t.Errorf("page %d lacks %q:\n%s", i+1, want, text)
 				}

@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -304,4 +305,32 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// Fetch downloads path as the page's user would, with the page's cookies
+// (a download link the browser would save), and returns the status and
+// the body.
+func (p *Page) Fetch(path string) (int, []byte) {
+	p.tb.Helper()
+	ctx, cancel := p.call()
+	defer cancel()
+	type answer struct {
+		Status int    `json:"status"`
+		Body   string `json:"body"` // base64
+	}
+	a, err := chromedp.Run(ctx, chromedp.Evaluate[answer](fmt.Sprintf(`(async () => {
+		const r = await fetch(%s, {credentials: "same-origin"});
+		const b = new Uint8Array(await r.arrayBuffer());
+		let s = "";
+		for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+		return {status: r.status, body: btoa(s)};
+	})()`, quote(path)), chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.fail(ctx, "fetch "+path, err)
+	}
+	body, err := base64.StdEncoding.DecodeString(a.Body)
+	if err != nil {
+		p.tb.Fatalf("chromium: fetch %s: %v", path, err)
+	}
+	return a.Status, body
 }
