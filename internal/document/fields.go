@@ -1,7 +1,6 @@
 package document
 
 import (
-	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"dossier/internal/errs"
+	"dossier/internal/field"
 	"dossier/internal/questionnaire"
 )
 
@@ -59,53 +59,24 @@ func (d *Document) apply(f Fields) {
 	d.ReviewMonths, d.Approval, d.Audiences = f.ReviewMonths, f.Approval, f.Audiences
 }
 
-type checker struct{ problems map[string]string }
+// checker is the shared field checker with the two checks this package
+// adds: required free text, and lists of ids.
+type checker struct{ field.Checker }
 
-func (c *checker) add(field, format string, args ...any) {
-	if c.problems == nil {
-		c.problems = map[string]string{}
-	}
-	if _, ok := c.problems[field]; !ok {
-		c.problems[field] = fmt.Sprintf(format, args...)
-	}
+func (c *checker) add(name, format string, args ...any) { c.Add(name, format, args...) }
+
+func (c *checker) err() error { return c.Err() }
+
+func (c *checker) line(name, label, s string, max int, required bool) string {
+	return c.Line(name, label, s, max, required)
 }
 
-func (c *checker) err() error {
-	if len(c.problems) == 0 {
-		return nil
-	}
-	return errs.Fields(c.problems)
-}
-
-// line cleans one line of text: spaces collapsed, no control characters.
-func (c *checker) line(field, label, s string, max int, required bool) string {
-	if !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0 {
-		c.add(field, "%s cannot contain control characters.", label)
-		return s
-	}
-	s = strings.Join(strings.Fields(s), " ")
-	switch n := utf8.RuneCountInString(s); {
-	case n == 0 && required:
-		c.add(field, "Enter the %s.", strings.ToLower(label))
-	case n > max:
-		c.add(field, "%s can be at most %d characters.", label, max)
-	}
-	return s
-}
-
-// text cleans free text: line breaks kept, other control characters refused.
-func (c *checker) text(field, label, s string, max int, required bool) string {
-	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
-	if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) >= 0 {
-		c.add(field, "%s cannot contain control characters.", label)
-		return s
-	}
-	s = strings.TrimSpace(s)
-	switch n := utf8.RuneCountInString(s); {
-	case n == 0 && required:
-		c.add(field, "Enter the %s.", strings.ToLower(label))
-	case n > max:
-		c.add(field, "%s can be at most %d characters.", label, max)
+// text cleans free text: line breaks kept, other control characters
+// refused; required refuses an empty one.
+func (c *checker) text(name, label, s string, max int, required bool) string {
+	s = c.Text(name, label, s, max)
+	if required && s == "" {
+		c.Add(name, "Enter %s.", strings.ToLower(label[:1])+label[1:])
 	}
 	return s
 }

@@ -22,31 +22,31 @@ import (
 // acknowledgement; everyone else sees the whole record.
 type DocumentView struct {
 	Page
-	D           document.Document
-	Whole       bool
-	Effective   *RevisionRow // in effect today
-	Content     template.HTML
-	Revisions   []RevisionRow // newest first
-	OwnerName   string
-	Approval    string // the rule in words
-	Audiences   string
-	NextReview  time.Time
-	Overdue     bool
-	InAudience  bool
-	Ack         *document.Ack
-	Rate        *document.AckRate
-	NotAcked    []string // names
-	Copies      []document.Copy
-	History     []audit.Event
-	CanManage   bool
-	CanRevise   bool
-	CanRetire   bool
-	CanReview   bool // sign "reviewed, no change"
-	CanAck      bool
-	CanGrant    bool
-	DiffFrom    int // the two newest Markdown revisions, for the compare link
-	DiffTo      int
-	Errors      map[string]string // a form of this page sent back: its fields' problems
+	D          document.Document
+	Whole      bool
+	Effective  *RevisionRow // in effect today
+	Content    template.HTML
+	Revisions  []RevisionRow // newest first
+	OwnerName  string
+	Approval   string // the rule in words
+	Audiences  string
+	NextReview time.Time
+	Overdue    bool
+	InAudience bool
+	Ack        *document.Ack
+	Rate       *document.AckRate
+	NotAcked   []string // names
+	Copies     []document.Copy
+	History    []audit.Event
+	CanManage  bool
+	CanRevise  bool
+	CanRetire  bool
+	CanReview  bool // sign "reviewed, no change"
+	CanAck     bool
+	CanGrant   bool
+	DiffFrom   int // the two newest Markdown revisions, for the compare link
+	DiffTo     int
+	Errors     map[string]string // a form of this page sent back: its fields' problems
 }
 
 // RevisionRow is one revision with its state today in words.

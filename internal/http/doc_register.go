@@ -222,8 +222,8 @@ type DocumentFormView struct {
 // DocumentForm is the register fields as typed.
 type DocumentForm struct {
 	Number, Title, Type, Source, ExternalVersion, Owner, Classification string
-	Clauses, Controls, ReviewMonths, Required                            string
-	Approvers, ApproverRoles, AudienceRoles, AudienceUsers               []string
+	Clauses, Controls, ReviewMonths, Required                           string
+	Approvers, ApproverRoles, AudienceRoles, AudienceUsers              []string
 }
 
 func documentFormOf(f document.Fields) DocumentForm {

@@ -387,18 +387,18 @@ func (s *Server) documentDiff(c *fiber.Ctx) error {
 		}
 		return r, nil
 	}
-	if len(view.Options) < 2 {
-		return s.render(c, "document_diff", view)
-	}
-	if c.Query("from") == "" && c.Query("to") == "" {
-		view.From, view.To = view.Options[len(view.Options)-2], view.Options[len(view.Options)-1]
-	} else {
+	switch {
+	case c.Query("from") != "" || c.Query("to") != "":
 		if view.From, err = pick("from"); err != nil {
 			return err
 		}
 		if view.To, err = pick("to"); err != nil {
 			return err
 		}
+	case len(view.Options) < 2:
+		return s.render(c, "document_diff", view)
+	default:
+		view.From, view.To = view.Options[len(view.Options)-2], view.Options[len(view.Options)-1]
 	}
 	old, err := s.revisionText(c, d.ID, view.From.N)
 	if err != nil {
