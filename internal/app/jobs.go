@@ -44,21 +44,52 @@ func (a *App) registerJobs() error {
 // documents (and the configured one). A domain that fails does not stop
 // the others.
 func (a *App) documents(ctx context.Context) (notify.Result, error) {
+	return a.eachDomain(ctx, "document", a.Documents.Domains, a.documentsIn)
+}
+
+// eachDomain runs work in every domain listed (and the configured one),
+// adding up what it did; a domain that fails does not stop the others,
+// and the run fails to be tried again at the next tick.
+func (a *App) eachDomain(ctx context.Context, what string, list func(context.Context) ([]string, error),
+	work func(ctx context.Context, domain string, counts map[string]int) error) (notify.Result, error) {
 	counts := map[string]int{}
-	domains, err := a.Documents.Domains(ctx)
+	domains, err := list(ctx)
 	if err != nil {
-		return notify.Result{Counts: counts}, fmt.Errorf("document domains: %w", err)
+		return notify.Result{Counts: counts}, fmt.Errorf("%s domains: %w", what, err)
 	}
 	if !slices.Contains(domains, a.cfg.Domain) {
 		domains = append(domains, a.cfg.Domain)
 	}
 	var failed []error
 	for _, d := range domains {
-		if err := a.documentsIn(ctx, d, counts); err != nil {
+		if err := work(ctx, d, counts); err != nil {
 			failed = append(failed, fmt.Errorf("%s: %w", d, err))
 		}
 	}
 	return notify.Result{Counts: counts}, errors.Join(failed...)
+}
+
+// remind delivers one reminder to a person who may still view its object,
+// in the app and by e-mail when configured, once however often it is
+// due; sentKey counts what went out. The first failure is kept in failed;
+// the reminder is tried again at the next run.
+func (a *App) remind(ctx context.Context, object string, d notify.Delivery, sentKey string, counts map[string]int, failed *[]error) {
+	if !a.Authz.Can(d.UserID, d.Domain, object, authz.View) {
+		counts["recipient may not view"]++
+		return
+	}
+	sent, err := a.Notify.Deliver(ctx, d)
+	switch {
+	case err != nil:
+		counts["failed"]++
+		if len(*failed) == 0 {
+			*failed = append(*failed, fmt.Errorf("reminders not sent (tried again at the next run); the first, %s: %w", d.Key, err))
+		}
+	case sent:
+		counts[sentKey]++
+	default:
+		counts["skipped"]++ // sent before, or the recipient is disabled
+	}
 }
 
 // documentsIn sweeps a domain's documents first — a revision published
@@ -86,24 +117,9 @@ func (a *App) documentsIn(ctx context.Context, domain string, counts map[string]
 		return errors.Join(append(failed, fmt.Errorf("document reminders: %w", err))...)
 	}
 	for _, r := range due {
-		if !a.Authz.Can(r.To, r.Domain, authz.Object(authz.ClassDocument, r.DocID), authz.View) {
-			counts["reader may not view"]++
-			continue
-		}
-		sent, err := a.Notify.Deliver(ctx, notify.Delivery{
+		a.remind(ctx, authz.Object(authz.ClassDocument, r.DocID), notify.Delivery{
 			Key: r.Key, UserID: r.To, Domain: r.Domain, Subject: r.Subject, Body: r.Body, Link: r.Link,
-		})
-		switch {
-		case err != nil:
-			counts["failed"]++
-			if len(failed) == 0 {
-				failed = append(failed, fmt.Errorf("reminders not sent (tried again at the next run); the first, %s: %w", r.Key, err))
-			}
-		case sent:
-			counts[r.Kind+" reminders sent"]++
-		default:
-			counts["skipped"]++
-		}
+		}, r.Kind+" reminders sent", counts, &failed)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -116,21 +132,7 @@ func (a *App) documentsIn(ctx context.Context, domain string, counts map[string]
 // fails does not stop the others; the run fails and is tried again at the
 // next tick.
 func (a *App) expiry(ctx context.Context) (notify.Result, error) {
-	counts := map[string]int{}
-	domains, err := a.Contracts.Domains(ctx)
-	if err != nil {
-		return notify.Result{Counts: counts}, fmt.Errorf("contract domains: %w", err)
-	}
-	if !slices.Contains(domains, a.cfg.Domain) {
-		domains = append(domains, a.cfg.Domain)
-	}
-	var failed []error
-	for _, d := range domains {
-		if err := a.expiryIn(ctx, d, counts); err != nil {
-			failed = append(failed, fmt.Errorf("%s: %w", d, err))
-		}
-	}
-	return notify.Result{Counts: counts}, errors.Join(failed...)
+	return a.eachDomain(ctx, "contract", a.Contracts.Domains, a.expiryIn)
 }
 
 // expiryIn sends each reminder due today in a domain to its contract's
@@ -146,24 +148,9 @@ func (a *App) expiry(ctx context.Context) (notify.Result, error) {
 func (a *App) expiryIn(ctx context.Context, domain string, counts map[string]int) error {
 	var failed []error
 	err := a.Contracts.DueFrom(ctx, domain, a.now(), func(_ contract.Contract, r contract.Reminder) error {
-		if !a.Authz.Can(r.To, r.Domain, authz.Object(authz.ClassContract, r.ContractID), authz.View) {
-			counts["owner may not view"]++
-			return nil
-		}
-		sent, err := a.Notify.Deliver(ctx, notify.Delivery{
+		a.remind(ctx, authz.Object(authz.ClassContract, r.ContractID), notify.Delivery{
 			Key: r.Key, UserID: r.To, Domain: r.Domain, Subject: r.Subject, Body: r.Body, Link: r.Link,
-		})
-		switch {
-		case err != nil:
-			counts["failed"]++
-			if len(failed) == 0 {
-				failed = append(failed, fmt.Errorf("reminders not sent (tried again at the next run); the first, %s: %w", r.Key, err))
-			}
-		case sent:
-			counts["sent"]++
-		default:
-			counts["skipped"]++ // sent before, or the owner is disabled
-		}
+		}, "sent", counts, &failed)
 		return ctx.Err()
 	})
 	if err != nil {

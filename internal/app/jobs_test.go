@@ -245,7 +245,7 @@ func TestExpiryJob(t *testing.T) {
 		}
 		clk.addDays(12) // 7 days before the lab agreement expires
 		before := len(srv.Messages())
-		if counts := run(a); counts["sent"] != 0 || counts["owner may not view"] != 1 || len(srv.Messages()) != before {
+		if counts := run(a); counts["sent"] != 0 || counts["recipient may not view"] != 1 || len(srv.Messages()) != before {
 			t.Fatalf("%v, %d new messages", counts, len(srv.Messages())-before)
 		}
 	})

@@ -48,7 +48,7 @@ func (s *Server) documentAPIRoutes(api fiber.Router) {
 	g.Get("/review-due", s.apiDocumentReviewDue)
 
 	g.Get("/:id", view, s.apiDocumentGet)
-	g.Put("/:id", view, may(authz.Revise), s.apiDocumentUpdate)
+	g.Put("/:id", view, may(authz.Manage), s.apiDocumentUpdate)
 	g.Post("/:id/retire", view, may(authz.Retire), s.apiDocumentRetire)
 	g.Post("/:id/review", view, may(authz.Approve), s.apiDocumentReview)
 	g.Post("/:id/acknowledge", view, may(authz.Acknowledge), s.apiDocumentAcknowledge)

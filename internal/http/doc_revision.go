@@ -34,7 +34,8 @@ type RevisionView struct {
 	CanComment bool
 	CanPublish bool
 	CanRetire  bool
-	CanDispose bool
+	CanDispose bool // an approver may dispose of the file: retention has ended
+	KeptUntil  time.Time
 	Today      string
 	Errors     map[string]string
 }
@@ -115,8 +116,10 @@ func (s *Server) showRevision(c *fiber.Ctx, problems map[string]string) error {
 	view.CanComment = live && (row.StateToday == document.Draft || row.StateToday == document.InReview) && s.canDocument(c, d.ID, authz.Review)
 	view.CanPublish = live && row.StateToday == document.Approved && !r.Scheduled() && s.canDocument(c, d.ID, authz.Publish)
 	view.CanRetire = live && (row.StateToday == document.Effective || r.Scheduled()) && s.canDocument(c, d.ID, authz.Retire)
-	view.CanDispose = r.Disposed == nil && (row.StateToday == document.Superseded || row.StateToday == document.Retired) &&
-		s.canDocument(c, d.ID, authz.Approve)
+	if r.Disposed == nil && (row.StateToday == document.Superseded || row.StateToday == document.Retired) {
+		view.KeptUntil = r.File.RetainUntil
+		view.CanDispose = !today.Before(document.Day(r.File.RetainUntil)) && s.canDocument(c, d.ID, authz.Approve)
+	}
 	if row.StateToday == document.InReview && s.canDocument(c, d.ID, authz.Approve) {
 		if err := s.documents.CanSign(audit.WithActor(ctx, audit.Actor{ID: v.User.ID}), d, r.N); err != nil {
 			view.SignWhy = errs.Message(err)
