@@ -609,3 +609,19 @@ func TestREADMEListsRoles(t *testing.T) {
 		t.Fatal("README.md does not contain authz.RoleTable(); paste its output under \"What each built-in role may do\"")
 	}
 }
+
+// Singled names exactly the objects grants and groups single out, in
+// their domain.
+func TestSingled(t *testing.T) {
+	_, a := open(t)
+	ctx := context.Background()
+	must(t, a.Grant(ctx, "u-1", hospital, "document:7", authz.Review))
+	must(t, a.AddToGroup(ctx, "document:8", "group:policies", hospital))
+	must(t, a.Grant(ctx, "role:staff", hospital, "group:policies", authz.View))
+	must(t, a.Grant(ctx, "u-1", hospital, "vendor:3", authz.View))
+	must(t, a.Grant(ctx, "u-1", "other-hospital", "document:9", authz.View))
+	got := a.Singled(hospital, authz.ClassDocument)
+	if len(got) != 2 || !got["document:7"] || !got["document:8"] {
+		t.Fatalf("singled %v", got)
+	}
+}

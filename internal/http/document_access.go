@@ -43,9 +43,16 @@ func (s *Server) documentSights(c *fiber.Ctx) func(id string) document.Sight {
 		return func(string) document.Sight { return document.Whole }
 	}
 	viewAll := s.authz.Can(user, domain, every, authz.View)
+	common := document.Hidden // a document no grant or group singles out
+	if viewAll {
+		common = document.EffectiveOnly
+	}
+	singled := s.authz.Singled(domain, authz.ClassDocument)
 	return func(id string) document.Sight {
 		obj := documentObject(id)
 		switch {
+		case !singled[obj]:
+			return common
 		case !viewAll && !s.authz.Can(user, domain, obj, authz.View):
 			return document.Hidden
 		case s.documentWhole(user, domain, obj):
