@@ -36,7 +36,7 @@ type DocumentView struct {
 	Ack        *document.Ack
 	Rate       *document.AckRate
 	NotAcked   []string // names
-	Copies     []document.Copy
+	Copies     []CopyRow
 	History    []audit.Event
 	CanManage  bool
 	CanRevise  bool
@@ -47,6 +47,12 @@ type DocumentView struct {
 	DiffFrom   int // the two newest Markdown revisions, for the compare link
 	DiffTo     int
 	Errors     map[string]string // a form of this page sent back: its fields' problems
+}
+
+// CopyRow is a controlled copy issued, with its holder's name.
+type CopyRow struct {
+	document.Copy
+	To string
 }
 
 // RevisionRow is one revision with its state today in words.
@@ -156,8 +162,12 @@ func (s *Server) showDocument(c *fiber.Ctx, problems map[string]string) error {
 			view.NotAcked = append(view.NotAcked, nameOr(names, u))
 		}
 	}
-	if view.Copies, err = s.documents.Copies(ctx, v.Domain, d.ID); err != nil {
+	copies, err := s.documents.Copies(ctx, v.Domain, d.ID)
+	if err != nil {
 		return err
+	}
+	for i := len(copies) - 1; i >= 0; i-- { // newest first
+		view.Copies = append(view.Copies, CopyRow{Copy: copies[i], To: nameOr(names, copies[i].User)})
 	}
 	if view.History, err = s.audit.List(ctx, audit.Query{ObjectType: "document", ObjectID: d.ID, Limit: 50}); err != nil {
 		return err
