@@ -74,10 +74,12 @@ func (l *lockedBuilder) String() string {
 	return l.b.String()
 }
 
-// waitFor waits until the output contains s, or fails the test.
+// waitFor waits until the output contains s, or fails the test. The
+// bound is generous: --demo seeds every area before it prints, which took
+// over 30 s on a CI machine running every package's tests at once.
 func (l *lockedBuilder) waitFor(t *testing.T, s string) string {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for !strings.Contains(l.String(), s) {
 		if time.Now().After(deadline) {
 			t.Fatalf("output never contained %q:\n%s", s, l.String())
