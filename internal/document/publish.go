@@ -37,6 +37,9 @@ func (s *Service) Publish(ctx context.Context, domain, id string, version int64,
 	if date.Before(today) {
 		return Document{}, errs.Field("date", "The effective date (%s) is in the past; publish from today or a later day.", date.Format(time.DateOnly))
 	}
+	if last := today.AddDate(1, 0, 0); date.After(last) {
+		return Document{}, errs.Field("date", "The effective date (%s) is more than a year away; publish from a day up to %s.", date.Format(time.DateOnly), last.Format(time.DateOnly))
+	}
 	if err := s.publishable(d, n); err != nil {
 		return Document{}, err
 	}

@@ -67,6 +67,16 @@ func (s *Service) ReviewedNoChange(ctx context.Context, domain, id string, in Re
 		"revision": rl, "signer": name, "digest": sig.Digest, "next_review": dateOr(d.NextReview, "")})
 }
 
+// CanReview tells whether the actor may sign a periodic review of d's
+// effective revision now; the error says why not.
+func (s *Service) CanReview(ctx context.Context, d Document) error {
+	eff, ok := d.EffectiveOn(s.today())
+	if !ok {
+		return errs.E(errs.Conflict, "Document %s has no revision in effect to review.", d.Number)
+	}
+	return s.mayReview(ctx, d, eff.N, eff.File.SHA256)
+}
+
 // mayReview checks the actor may sign a periodic review of d now, having
 // been shown revision n with the file seen.
 func (s *Service) mayReview(ctx context.Context, d Document, n int, seen string) error {

@@ -104,11 +104,10 @@ func (s *Service) EditDraft(ctx context.Context, domain, id string, version int6
 	}
 	d.Revisions = slices.Clone(d.Revisions)
 	r = d.rev(n)
-	if len(r.Signatures) > 0 {
-		// The rejection was signed on this file: keep it, and its retention,
-		// with the revision.
-		r.PriorFiles = append(slices.Clone(r.PriorFiles), r.File)
-	}
+	// The file replaced stays with the revision (a rejection may have been
+	// signed on it, and it is stored under retention): it is kept, locked
+	// and disposed of with the revision's file.
+	r.PriorFiles = append(slices.Clone(r.PriorFiles), r.File)
 	r.File, r.Format, r.ChangeSummary, r.UpdatedAt = file, format, summary, s.now()
 	d.UpdatedAt = r.UpdatedAt
 	if err := s.save(ctx, &d, version); err != nil {

@@ -443,7 +443,15 @@ func (s *Server) apiRevision(c *fiber.Ctx, d document.Document, r document.Revis
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, SubmittedAt: moment(r.SubmittedAt), ApprovedAt: moment(r.ApprovedAt),
 		EffectiveFrom: apiDay(r.EffectiveFrom), PublishedBy: r.PublishedBy, LastInEffect: apiDay(r.LastInEffect),
 		RetiredOn: apiDay(r.RetiredOn), Signatures: []APIDocSignature{}, URL: revisionURL(d.ID, r.N)}
-	for _, sg := range r.Signatures {
+	signatures := r.Signatures
+	if !whole {
+		// A reader of the effective revision sees the approvals it carries
+		// (as its controlled copy prints them), not the review record:
+		// rejections, their reasons and periodic reviews stay with those
+		// who work on the document.
+		signatures = r.Approvals()
+	}
+	for _, sg := range signatures {
 		out.Signatures = append(out.Signatures, APIDocSignature{SignerID: sg.SignerID, SignerName: sg.SignerName, At: sg.At,
 			Meaning: sg.Meaning, Reason: sg.Reason, Round: sg.Round, Slot: sg.Slot, SHA256: sg.FileSHA256, Digest: sg.Digest,
 			Verified: document.Verify(d, r, sg) == nil})

@@ -151,7 +151,8 @@ func (s *Server) showDocument(c *fiber.Ctx, problems map[string]string) error {
 	}
 	view.Approval = s.ruleWords(d.Approval, names)
 	view.Audiences = s.audienceWords(d.Audiences, names)
-	view.CanReview = view.Effective != nil && d.Retired == nil && s.canDocument(c, d.ID, authz.Approve)
+	view.CanReview = view.Effective != nil && d.Retired == nil && s.canDocument(c, d.ID, authz.Approve) &&
+		s.documents.CanReview(audit.WithActor(ctx, audit.Actor{ID: v.User.ID}), d) == nil
 	rate, err := s.documents.Rate(ctx, v.Domain, d.ID)
 	if err != nil {
 		return err
@@ -194,6 +195,11 @@ func (s *Server) revisionText(c *fiber.Ctx, id string, n int) (string, error) {
 	}
 	defer rd.Close()
 	b, err := io.ReadAll(io.LimitReader(rd, document.MaxMarkdown+1))
+	if err == nil && len(b) > document.MaxMarkdown {
+		// Longer than any Markdown revision stored: not the file recorded,
+		// and its SHA-256 was never reached to say so.
+		err = errs.E(errs.Internal, "The stored text of revision %d is longer than a revision can be; it was not shown.", n)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -250,7 +250,7 @@ func documentFormValues(c *fiber.Ctx) DocumentForm {
 	return DocumentForm{Number: c.FormValue("number"), Title: c.FormValue("title"), Type: c.FormValue("type"), Source: c.FormValue("source"),
 		ExternalVersion: c.FormValue("external_version"), Owner: c.FormValue("owner"), Classification: c.FormValue("classification"),
 		Clauses: c.FormValue("clauses"), Controls: c.FormValue("controls"), ReviewMonths: c.FormValue("review_months"),
-		Required: c.FormValue("required"), Approvers: list("approvers"), ApproverRoles: list("approver_roles"),
+		Required: c.FormValue("approval.required"), Approvers: list("approvers"), ApproverRoles: list("approver_roles"),
 		AudienceRoles: list("audience_roles"), AudienceUsers: list("audience_users")}
 }
 
@@ -297,11 +297,17 @@ func (s *Server) documentFormView(c *fiber.Ctx, id string, version int64, f Docu
 	every := authz.Every(authz.ClassDocument)
 	view := DocumentFormView{Page: s.page(c, title), ID: id, Version: version, F: f, Types: documentTypeOptions(), Roles: authz.BuiltinRoles(),
 		Errors: map[string]string{}}
+	obj := every
+	if id != "" {
+		obj = documentObject(id)
+	}
+	// People who may read or approve this document (a grant on it counts),
+	// and whoever the form already names, so saving it never drops them.
 	for _, u := range users {
-		if s.authz.Can(u.Value, domain, every, authz.View) {
+		if s.authz.Can(u.Value, domain, obj, authz.View) || slices.Contains(f.AudienceUsers, u.Value) || u.Value == f.Owner {
 			view.Users = append(view.Users, u)
 		}
-		if s.authz.Can(u.Value, domain, every, authz.Approve) {
+		if s.authz.Can(u.Value, domain, obj, authz.Approve) || slices.Contains(f.Approvers, u.Value) {
 			view.Approvers = append(view.Approvers, u)
 		}
 	}

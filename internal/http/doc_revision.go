@@ -290,8 +290,13 @@ func (s *Server) revisionEditForm(c *fiber.Ctx) error {
 		return err
 	}
 	r, ok := d.Revision(n)
-	if !ok {
+	switch {
+	case !ok:
 		return errs.E(errs.NotFound, "This document has no revision %d.", n)
+	case r.State != document.Draft:
+		return errs.E(errs.Conflict, "Revision %s is no longer a draft, so it cannot change; start a new revision instead.", r.Label())
+	case r.Author != viewer(c).User.ID:
+		return errs.E(errs.Forbidden, "Only the author of draft %s (%s) can edit it.", r.Label(), r.AuthorName)
 	}
 	view := RevisionFormView{Page: s.page(c, "Edit draft "+r.Label()+" of "+d.Number), D: d, N: n, Label: r.Label(), Summary: r.ChangeSummary,
 		Errors: map[string]string{}}

@@ -73,6 +73,18 @@ func TestDocumentPages(t *testing.T) {
 	rev := r.Header.Get("Location")
 	want(c.Post(rev+"/submit", url.Values{"version": {"2"}}), 303)
 
+	t.Run("EditKeepsTheRule", func(t *testing.T) {
+		other := strings.TrimPrefix(c.Post("/documents", form("number", "ISMS-POL-012", "title", "Remote work", "approvers", approver.ID,
+			"approval.required", "1")).Header.Get("Location"), "/documents/")
+		edit := c.Get("/documents/" + other + "/edit")
+		want(edit, 200, `name="approval.required" value="1"`)
+		want(c.Post("/documents/"+other, form("version", "1", "number", "ISMS-POL-012", "title", "Remote working", "approvers", approver.ID,
+			"approval.required", "1")), 303)
+		d, err := a.App.Documents.Get(context.Background(), a.Config.Domain, other)
+		if err != nil || d.Approval.Required != 1 || d.Title != "Remote working" {
+			t.Fatalf("after saving the form: %+v %v", d.Approval, err)
+		}
+	})
 	t.Run("ErrStaleEdit", func(t *testing.T) {
 		want(c.Post(path, form("version", "1", "number", "ISMS-POL-010", "title", "Renamed")), 409, "Someone else saved this document")
 	})
@@ -112,9 +124,13 @@ func TestDocumentPages(t *testing.T) {
 	sha := between(page.Body, `name="sha256" value="`, `"`)
 	want(p.Post(rev+"/sign", url.Values{"meaning": {"approve"}, "password": {"wrong password"}, "round": {"1"}, "sha256": {sha}}), 422, `id="password-error"`)
 	want(p.Post(rev+"/sign", url.Values{"meaning": {"reject"}, "password": {approver.Password}, "round": {"1"}, "sha256": {sha}}), 422, `id="reason-error"`)
-	want(p.Post(rev+"/sign", url.Values{"meaning": {"approve"}, "password": {approver.Password}, "round": {"1"}, "sha256": {sha}}), 303)
-	want(c.Post(rev+"/publish", url.Values{"version": {"4"}, "date": {"yesterday"}}), 422, `id="date-error"`)
-	want(c.Post(rev+"/publish", url.Values{"version": {"4"}}), 303)
+	want(p.Post(rev+"/sign", url.Values{"meaning": {"reject"}, "reason": {"Name the password manager."}, "password": {approver.Password}, "round": {"1"}, "sha256": {sha}}), 303)
+	want(c.Post(rev+"/submit", url.Values{"version": {"4"}}), 303)
+	want(p.Post(rev+"/sign", url.Values{"meaning": {"approve"}, "password": {approver.Password}, "round": {"1"}, "sha256": {sha}}), 409, "changed since you opened it")
+	want(p.Post(rev+"/sign", url.Values{"meaning": {"approve"}, "password": {approver.Password}, "round": {"2"}, "sha256": {sha}}), 303)
+	want(c.Post(rev+"/publish", url.Values{"version": {"6"}, "date": {"yesterday"}}), 422, `id="date-error"`)
+	want(c.Post(rev+"/publish", url.Values{"version": {"6"}, "date": {dueIn(400)}}), 422, "more than a year away")
+	want(c.Post(rev+"/publish", url.Values{"version": {"6"}}), 303)
 
 	s := as(staff)
 	want(s.Get("/"), 200, "To read and acknowledge", "ISMS-POL-010 Password policy")
@@ -129,6 +145,9 @@ func TestDocumentPages(t *testing.T) {
 		t.Fatal("staff see review comments or the revision history")
 	}
 	want(s.Get(other), 404)
+	if api := s.Get("/api/v1" + path); api.Status != 200 || strings.Contains(api.Body, "password manager") || strings.Contains(api.Body, `"reject"`) {
+		t.Fatalf("the API shows staff the review record: %d %s", api.Status, api.Body)
+	}
 	want(s.Get(rev+"/file"), 403)
 	want(s.Post(rev+"/comments", url.Values{"comment": {"hi"}}), 403)
 	want(s.Post(path+"/acknowledge", nil), 303)
@@ -141,7 +160,7 @@ func TestDocumentPages(t *testing.T) {
 	want(u.Post(rev+"/comments", url.Values{"comment": {"hi"}}), 403)
 
 	t.Run("Redline", func(t *testing.T) {
-		v := 5
+		v := 7
 		for _, text := range []string{"# Password policy\n\nPasswords have twelve characters at least.", "# Password policy\n\nPasswords have fifteen characters at least."} {
 			want(c.Upload(path+"/revisions", map[string]string{"version": strconv.Itoa(v), "major": "false", "change_summary": "Longer passwords.", "markdown": text}, "", "", nil), 303)
 			v++
@@ -151,6 +170,6 @@ func TestDocumentPages(t *testing.T) {
 		want(c.Get(path+"/revisions/3"), 200, "<h1 id=\"md-password-policy\">Password policy</h1>")
 		want(s.Get(path+"/diff"), 403)
 	})
-	want(c.Post(path+"/retire", url.Values{"version": {"7"}}), 422, "retire-reason-error")
+	want(c.Post(path+"/retire", url.Values{"version": {"9"}}), 422, "retire-reason-error")
 	want(c.Get(path+"/diff?from=1&to=x"), 400)
 }

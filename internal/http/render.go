@@ -127,6 +127,8 @@ func parseViews(files fs.FS) (*views, error) {
 			return t.UTC().Format("2 Jan 2006")
 		},
 		"join": strings.Join,
+		// words shows a code in words: "in_review" → "in review".
+		"words": func(code any) string { return strings.ReplaceAll(fmt.Sprint(code), "_", " ") },
 		// has reports whether a list of strings holds one.
 		"has": func(list []string, s string) bool { return slices.Contains(list, s) },
 		// outcome and kind name an assessment's outcome and an evidence kind.
