@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/url"
 	"slices"
@@ -1016,23 +1017,34 @@ func (s *Server) apiRevisionFile(c *fiber.Ctx) error {
 	})
 }
 
-func (s *Server) apiRevisionSubmit(c *fiber.Ctx) error {
+// revisionChange runs a step on revision :n whose JSON body carries the
+// version of the document read (into body; version reads it back), and
+// answers with the document as the step left it.
+func (s *Server) revisionChange(c *fiber.Ctx, body any, version func() int64,
+	step func(ctx context.Context, domain, id string, n int) (document.Document, error)) error {
 	n, err := revisionNumber(c)
 	if err != nil {
 		return err
 	}
-	var body APIVersionBody
-	if err := readJSON(c, &body); err != nil {
+	if err := readJSON(c, body); err != nil {
 		return err
 	}
-	if err := needVersion(body.Version); err != nil {
+	if err := needVersion(version()); err != nil {
 		return err
 	}
-	d, err := s.documents.Submit(c.UserContext(), viewer(c).Domain, c.Params("id"), body.Version, n)
+	d, err := step(c.UserContext(), viewer(c).Domain, c.Params("id"), n)
 	if err != nil {
 		return err
 	}
 	return c.JSON(s.apiDocument(c, d))
+}
+
+func (s *Server) apiRevisionSubmit(c *fiber.Ctx) error {
+	var body APIVersionBody
+	return s.revisionChange(c, &body, func() int64 { return body.Version },
+		func(ctx context.Context, domain, id string, n int) (document.Document, error) {
+			return s.documents.Submit(ctx, domain, id, body.Version, n)
+		})
 }
 
 func apiComment(k document.Comment) APIComment {
@@ -1100,64 +1112,31 @@ func (s *Server) apiRevisionSign(c *fiber.Ctx) error {
 }
 
 func (s *Server) apiRevisionPublish(c *fiber.Ctx) error {
-	n, err := revisionNumber(c)
-	if err != nil {
-		return err
-	}
 	var body APIPublishBody
-	if err := readJSON(c, &body); err != nil {
-		return err
-	}
-	if err := needVersion(body.Version); err != nil {
-		return err
-	}
-	date, err := apiDate("date", body.Date)
-	if err != nil {
-		return err
-	}
-	d, err := s.documents.Publish(c.UserContext(), viewer(c).Domain, c.Params("id"), body.Version, n, date)
-	if err != nil {
-		return err
-	}
-	return c.JSON(s.apiDocument(c, d))
+	return s.revisionChange(c, &body, func() int64 { return body.Version },
+		func(ctx context.Context, domain, id string, n int) (document.Document, error) {
+			date, err := apiDate("date", body.Date)
+			if err != nil {
+				return document.Document{}, err
+			}
+			return s.documents.Publish(ctx, domain, id, body.Version, n, date)
+		})
 }
 
 func (s *Server) apiRevisionRetire(c *fiber.Ctx) error {
-	n, err := revisionNumber(c)
-	if err != nil {
-		return err
-	}
 	var body APIReasonBody
-	if err := readJSON(c, &body); err != nil {
-		return err
-	}
-	if err := needVersion(body.Version); err != nil {
-		return err
-	}
-	d, err := s.documents.RetireRevision(c.UserContext(), viewer(c).Domain, c.Params("id"), body.Version, n, body.Reason)
-	if err != nil {
-		return err
-	}
-	return c.JSON(s.apiDocument(c, d))
+	return s.revisionChange(c, &body, func() int64 { return body.Version },
+		func(ctx context.Context, domain, id string, n int) (document.Document, error) {
+			return s.documents.RetireRevision(ctx, domain, id, body.Version, n, body.Reason)
+		})
 }
 
 func (s *Server) apiRevisionDispose(c *fiber.Ctx) error {
-	n, err := revisionNumber(c)
-	if err != nil {
-		return err
-	}
 	var body APIReasonBody
-	if err := readJSON(c, &body); err != nil {
-		return err
-	}
-	if err := needVersion(body.Version); err != nil {
-		return err
-	}
-	d, err := s.documents.Dispose(c.UserContext(), viewer(c).Domain, c.Params("id"), body.Version, n, body.Reason)
-	if err != nil {
-		return err
-	}
-	return c.JSON(s.apiDocument(c, d))
+	return s.revisionChange(c, &body, func() int64 { return body.Version },
+		func(ctx context.Context, domain, id string, n int) (document.Document, error) {
+			return s.documents.Dispose(ctx, domain, id, body.Version, n, body.Reason)
+		})
 }
 
 // Handlers: permissions.
