@@ -2,7 +2,9 @@ package document
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -168,6 +170,45 @@ func (s *Service) OpenRevision(ctx context.Context, domain, id string, n int) (R
 		return Revision{}, nil, err
 	}
 	return r, rd, nil
+}
+
+// ReadText reads Markdown revision n's text for a page, checked against
+// its SHA-256 to the last byte. The read is audited as a reading
+// (document.read), not a download.
+func (s *Service) ReadText(ctx context.Context, domain, id string, n int) (string, error) {
+	if s.o.Files == nil {
+		return "", noFiles()
+	}
+	d, err := s.Get(ctx, domain, id)
+	if err != nil {
+		return "", err
+	}
+	r, ok := d.Revision(n)
+	switch {
+	case !ok:
+		return "", noRevision(n)
+	case r.Format != Markdown:
+		return "", errs.E(errs.Conflict, "Revision %s is a PDF, not text written in Dossier.", r.Label())
+	case r.Disposed != nil:
+		return "", errs.E(errs.NotFound, "The file of revision %s was disposed of on %s.", r.Label(), r.Disposed.At.Format("2006-01-02"))
+	}
+	rd, err := s.o.Files.Get(ctx, r.File.Key, r.File.VersionID, r.File.SHA256)
+	if err != nil {
+		return "", err
+	}
+	defer rd.Close()
+	b, err := io.ReadAll(io.LimitReader(rd, MaxMarkdown+1))
+	switch {
+	case errors.Is(err, blob.ErrIntegrity):
+		return "", errs.Wrap(errs.Internal, err, "the stored text of revision "+r.Label()+" failed its integrity check")
+	case err != nil:
+		return "", err
+	case len(b) > MaxMarkdown:
+		// Longer than any revision stored: not the file recorded, and its
+		// SHA-256 was never reached to say so.
+		return "", errs.E(errs.Internal, "The stored text of revision %s is longer than a revision can be; it is not shown.", r.Label())
+	}
+	return string(b), s.record(ctx, "document.read", domain, id, map[string]string{"revision": r.Label(), "sha256": r.File.SHA256})
 }
 
 // editable reads a document a person is about to change, at the version

@@ -160,3 +160,24 @@ func TestOpenRevisionIntegrity(t *testing.T) {
 	_, _, err = e.svc.OpenRevision(context.Background(), domain, d.ID, 99)
 	wantCode(t, err, errs.NotFound)
 }
+
+// Reading a Markdown revision on its page checks it and is audited as a
+// reading; a PDF revision has no text to read.
+func TestReadText(t *testing.T) {
+	e := newEnv(t)
+	d := e.mustCreate(t, policy("ISMS-POL-001"))
+	d, r, err := e.svc.NewRevision(as(controller), domain, d.ID, d.Version, document.RevisionInput{ChangeSummary: "First issue.", Markdown: "# Policy\n\nProtect patient data."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := e.svc.ReadText(as(staff1), domain, d.ID, r.N)
+	if err != nil || text != "# Policy\n\nProtect patient data." {
+		t.Fatalf("read %q, %v", text, err)
+	}
+	if a := e.audit.Last(t, "document.read"); a.Details["revision"] != "1.0" || a.Actor.ID != staff1 {
+		t.Fatalf("audit %+v", a)
+	}
+	_, pdf := e.mustRevise(t, d, false, "As a PDF")
+	_, err = e.svc.ReadText(as(staff1), domain, d.ID, pdf.N)
+	wantCode(t, err, errs.Conflict)
+}

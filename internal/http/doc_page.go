@@ -2,7 +2,6 @@ package http
 
 import (
 	"html/template"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -81,18 +80,25 @@ func revisionRow(d document.Document, r document.Revision, today time.Time) Revi
 
 func (s *Server) documentPage(c *fiber.Ctx) error { return s.showDocument(c, nil) }
 
-// formFailed is the problem of a form on a page, by field, when err is
-// one the person can correct there (bad input, a wrong password); nil
-// otherwise.
-func formFailed(err error, fallback string) map[string]string {
+// formFailed is the problem of a form on a page when err is one the
+// person can act on there, by field, with the page's status set: bad input
+// and a wrong password beside their field (422); a change made meanwhile
+// (409) or too many attempts (429) above the form, what they typed kept.
+// It is nil for any other error, which gets the error page.
+func formFailed(c *fiber.Ctx, err error, fallback string) map[string]string {
 	switch {
 	case errs.Is(err, errs.Unauthorized):
+		c.Status(fiber.StatusUnprocessableEntity)
 		return map[string]string{"password": errs.Message(err)}
 	case errs.Is(err, errs.Invalid):
+		c.Status(fiber.StatusUnprocessableEntity)
 		if by := errs.ByField(err); len(by) > 0 {
 			return by
 		}
 		return map[string]string{fallback: errs.Message(err)}
+	case errs.Is(err, errs.Conflict), errs.Is(err, errs.TooMany):
+		c.Status(status(errs.Code(err)))
+		return map[string]string{"form": errs.Message(err)}
 	}
 	return nil
 }
@@ -111,9 +117,6 @@ func (s *Server) showDocument(c *fiber.Ctx, problems map[string]string) error {
 		CanManage: s.canDocument(c, d.ID, authz.Manage), CanRevise: s.canDocument(c, d.ID, authz.Revise),
 		CanRetire: s.canDocument(c, d.ID, authz.Retire), CanAck: s.canDocument(c, d.ID, authz.Acknowledge),
 		CanGrant: s.can(c, authz.Manage, authz.Every(authz.ClassGrant)), Errors: problems}
-	if problems != nil {
-		c.Status(fiber.StatusUnprocessableEntity)
-	}
 	view.Overdue = !view.NextReview.IsZero() && view.NextReview.Before(today)
 	_, names, err := s.userOptions(c)
 	if err != nil {
@@ -187,23 +190,9 @@ func (s *Server) markdownOf(c *fiber.Ctx, id string, n int) (template.HTML, erro
 }
 
 // revisionText reads a Markdown revision's text, checked against its
-// SHA-256.
+// SHA-256; the domain audits the reading.
 func (s *Server) revisionText(c *fiber.Ctx, id string, n int) (string, error) {
-	_, rd, err := s.documents.OpenRevision(c.UserContext(), viewer(c).Domain, id, n)
-	if err != nil {
-		return "", err
-	}
-	defer rd.Close()
-	b, err := io.ReadAll(io.LimitReader(rd, document.MaxMarkdown+1))
-	if err == nil && len(b) > document.MaxMarkdown {
-		// Longer than any Markdown revision stored: not the file recorded,
-		// and its SHA-256 was never reached to say so.
-		err = errs.E(errs.Internal, "The stored text of revision %d is longer than a revision can be; it was not shown.", n)
-	}
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
+	return s.documents.ReadText(c.UserContext(), viewer(c).Domain, id, n)
 }
 
 func nameOr(names map[string]string, id string) string {
@@ -281,7 +270,7 @@ func (s *Server) documentRetire(c *fiber.Ctx) error {
 		return err
 	}
 	d, err := s.documents.Retire(c.UserContext(), viewer(c).Domain, id, version, c.FormValue("reason"))
-	if p := formFailed(err, "reason"); p != nil {
+	if p := formFailed(c, err, "reason"); p != nil {
 		return s.showDocument(c, map[string]string{"retire_" + firstKey(p): p[firstKey(p)]})
 	}
 	if err != nil {
@@ -296,7 +285,7 @@ func (s *Server) documentReview(c *fiber.Ctx) error {
 	n, _ := strconv.Atoi(c.FormValue("revision"))
 	_, _, err := s.documents.ReviewedNoChange(c.UserContext(), viewer(c).Domain, id, document.ReviewInput{
 		Revision: n, SHA256: c.FormValue("sha256"), Reason: c.FormValue("reason"), Password: c.FormValue("password"), Code: c.FormValue("code")})
-	if p := formFailed(err, "password"); p != nil {
+	if p := formFailed(c, err, "password"); p != nil {
 		return s.showDocument(c, map[string]string{"review_" + firstKey(p): p[firstKey(p)]})
 	}
 	if err != nil {

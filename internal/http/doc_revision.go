@@ -34,7 +34,9 @@ type RevisionView struct {
 	CanComment bool
 	CanPublish bool
 	CanRetire  bool
-	CanDispose bool // an approver may dispose of the file: retention has ended
+	CanDispose bool   // an approver may dispose of the file: retention has ended
+	Reason     string // typed into a form sent back
+	Comment    string
 	KeptUntil  time.Time
 	Today      string
 	Errors     map[string]string
@@ -49,6 +51,9 @@ type SignatureRow struct {
 
 func (s *Server) revisionPage(c *fiber.Ctx) error { return s.showRevision(c, nil) }
 
+// showRevision renders the revision's page; problems, when set, are a
+// form's (its fields', or "form" for the form as a whole), and what the
+// person typed in the reason and comment boxes is kept.
 func (s *Server) showRevision(c *fiber.Ctx, problems map[string]string) error {
 	ctx, v := c.UserContext(), viewer(c)
 	n, err := revisionNumber(c)
@@ -78,7 +83,7 @@ func (s *Server) showRevision(c *fiber.Ctx, problems map[string]string) error {
 	row := revisionRow(d, r, today)
 	view := RevisionView{Page: s.page(c, d.Number+" rev "+r.Label()), D: d, R: row, Whole: whole, Today: today.Format(time.DateOnly), Errors: problems}
 	if problems != nil {
-		c.Status(fiber.StatusUnprocessableEntity)
+		view.Reason, view.Comment = c.FormValue("reason"), c.FormValue("comment")
 	}
 	if r.Format == document.Markdown && r.Disposed == nil {
 		if view.Content, err = s.markdownOf(c, d.ID, r.N); err != nil {
@@ -150,7 +155,7 @@ func (s *Server) revisionStep(c *fiber.Ctx, fallback, done string, step func(n i
 		return err
 	}
 	err = step(n)
-	if p := formFailed(err, fallback); p != nil {
+	if p := formFailed(c, err, fallback); p != nil {
 		return s.showRevision(c, p)
 	}
 	if err != nil {

@@ -89,7 +89,7 @@ func TestDocumentPages(t *testing.T) {
 		want(c.Post(path, form("version", "1", "number", "ISMS-POL-010", "title", "Renamed")), 409, "Someone else saved this document")
 	})
 	t.Run("ErrPublishMissingApprovals", func(t *testing.T) {
-		want(c.Post(rev+"/publish", url.Values{"version": {"3"}}), 409, "cannot be published", `<ul class="missing">`, "a holder of role approver")
+		want(c.Post(rev+"/publish", url.Values{"version": {"3"}}), 409, `class="alert"`, "cannot be published", "a holder of role approver")
 	})
 	t.Run("ErrSelfApproval", func(t *testing.T) {
 		// The author holds the approver role too: segregation of duties still refuses.
@@ -127,6 +127,8 @@ func TestDocumentPages(t *testing.T) {
 	want(p.Post(rev+"/sign", url.Values{"meaning": {"reject"}, "reason": {"Name the password manager."}, "password": {approver.Password}, "round": {"1"}, "sha256": {sha}}), 303)
 	want(c.Post(rev+"/submit", url.Values{"version": {"4"}}), 303)
 	want(p.Post(rev+"/sign", url.Values{"meaning": {"approve"}, "password": {approver.Password}, "round": {"1"}, "sha256": {sha}}), 409, "changed since you opened it")
+	want(p.Post(rev+"/sign", url.Values{"meaning": {"reject"}, "reason": {"Section 3 is unclear."}, "password": {approver.Password}, "round": {"1"}, "sha256": {sha}}),
+		409, `class="alert"`, "changed since you opened it", ">Section 3 is unclear.</textarea>")
 	want(p.Post(rev+"/sign", url.Values{"meaning": {"approve"}, "password": {approver.Password}, "round": {"2"}, "sha256": {sha}}), 303)
 	want(c.Post(rev+"/publish", url.Values{"version": {"6"}, "date": {"yesterday"}}), 422, `id="date-error"`)
 	want(c.Post(rev+"/publish", url.Values{"version": {"6"}, "date": {dueIn(400)}}), 422, "more than a year away")
