@@ -247,22 +247,6 @@ func (s *Server) documentAcknowledge(c *fiber.Ctx) error {
 	return s.redirect(c, documentPath(c.Params("id")), "Thank you: you acknowledged "+a.Number+" rev "+a.Revision+".")
 }
 
-// documentCopy sends a controlled copy of the effective PDF: stamped on
-// every page, issued to the viewer and recorded.
-func (s *Server) documentCopy(c *fiber.Ctx) error {
-	if _, err := s.visibleDocument(c); err != nil {
-		return err
-	}
-	cp, pdf, err := s.documents.ControlledCopy(c.UserContext(), viewer(c).Domain, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentType, "application/pdf")
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	attachment(c, strings.ToLower(cp.Number)+"-rev-"+cp.Revision+"-controlled-copy.pdf")
-	return c.Send(pdf)
-}
-
 func (s *Server) documentRetire(c *fiber.Ctx) error {
 	id := c.Params("id")
 	version, err := formVersion(c)

@@ -238,24 +238,6 @@ func (s *Server) revisionDispose(c *fiber.Ctx) error {
 	})
 }
 
-// revisionFile sends a revision's original, checked against its SHA-256
-// before the first byte; the domain audits the read.
-func (s *Server) revisionFile(c *fiber.Ctx) error {
-	n, err := revisionNumber(c)
-	if err != nil {
-		return err
-	}
-	r, rd, err := s.documents.OpenRevision(c.UserContext(), viewer(c).Domain, c.Params("id"), n)
-	if err != nil {
-		return err
-	}
-	defer rd.Close()
-	return sendVerified(c, rd, func() {
-		c.Set(fiber.HeaderContentType, r.File.ContentType)
-		attachment(c, r.File.Name)
-	})
-}
-
 // RevisionFormView is the form of a new revision or of a draft's edit.
 type RevisionFormView struct {
 	Page
